@@ -1,0 +1,53 @@
+# Balai — the two commands: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+PG_URL ?= postgres://postgres@127.0.0.1:5432/balai_test
+PORT ?= 8000
+
+.PHONY: demo test test-sqlite test-postgres lint format env browser clean bench-webhook
+
+env:  ## uv (via pip if missing) and the locked environment
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+demo: env  ## run Balai with demo data on http://127.0.0.1:$(PORT)
+	$(UV) run balai demo --port $(PORT)
+
+browser:  ## Debian's Chromium for the browser tests (needs root and apt; skipped otherwise)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	      || echo "Could not install chromium: browser tests will be skipped."; \
+	  else echo "chromium not found and cannot be installed here: browser tests will be skipped."; fi; }
+
+lint: env
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: env
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+test: env browser lint test-sqlite test-postgres  ## the whole suite: SQLite, then PostgreSQL
+
+test-sqlite: env
+	@echo "== Test suite on SQLite"
+	$(UV) run pytest
+
+test-postgres: env
+	@if $(UV) run python scripts/pg_available.py "$${DATABASE_URL:-$(PG_URL)}"; then \
+	  echo "== Test suite on PostgreSQL ($${DATABASE_URL:-$(PG_URL)})"; \
+	  DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(UV) run pytest; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "PostgreSQL is not reachable at $${DATABASE_URL:-$(PG_URL)}: CI needs it." >&2; exit 1; \
+	else \
+	  echo "== SKIPPED the PostgreSQL run: no server at $${DATABASE_URL:-$(PG_URL)} (set DATABASE_URL to use another)."; \
+	fi
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

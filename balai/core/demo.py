@@ -1,0 +1,231 @@
+"""Demo data: two villages with staff for every role, hamlets and RTs, and residents.
+
+Idempotent: running it again changes nothing. Later features add their own demo data by
+extending ``seed``.
+"""
+
+import datetime as dt
+import random
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from balai.residents.models import Resident
+from balai.villages.actions import do_add_staff
+from balai.villages.models import Area, Holiday, Village
+from balai.villages.roles import Role
+
+DEMO_PASSWORD = "balai-demo-2026"
+
+VILLAGES = [
+    {
+        "slug": "pondok",
+        "official_code": "33.11.02.2010",
+        "name": "Pondok",
+        "kecamatan": "Nguter",
+        "kabupaten": "Sukoharjo",
+        "provinsi": "Jawa Tengah",
+        "timezone": "Asia/Jakarta",
+        "address": "Jl. Raya Pondok No. 1, Nguter, Sukoharjo",
+        "postal_code": "57571",
+        "phone": "0271-590001",
+        "letterhead": "PEMERINTAH KABUPATEN SUKOHARJO\nKECAMATAN NGUTER\n"
+        "KANTOR KEPALA DESA PONDOK\nJl. Raya Pondok No. 1, Nguter, Sukoharjo 57571",
+        "nik_region": "331102",
+        "dusun": {
+            "Krajan": ["001", "002", "003"],
+            "Ngasem": ["004", "005"],
+            "Kedungwungu": ["006", "007"],
+        },
+        "staff": [
+            ("operator.pondok", "Dewi Lestari", Role.OPERATOR, "Operator Desa"),
+            ("kasi.pondok", "Agus Santoso", Role.KASI_PELAYANAN, "Kasi Pelayanan"),
+            ("sekdes.pondok", "Sri Wahyuni", Role.SEKDES, "Sekretaris Desa"),
+            ("kades.pondok", "Rajimin", Role.KADES, "Kepala Desa"),
+            (
+                "pendamping.pondok",
+                "Wahyu Setia Budi",
+                Role.PENDAMPING,
+                "Mahasiswa KKN Tim II UNDIP",
+            ),
+            ("dpl.pondok", "Dr. Retno Hapsari", Role.DPL, "DPL KKN UNDIP"),
+        ],
+    },
+    {
+        "slug": "tigawasa",
+        "official_code": "51.08.05.2012",
+        "name": "Tigawasa",
+        "kecamatan": "Banjar",
+        "kabupaten": "Buleleng",
+        "provinsi": "Bali",
+        "timezone": "Asia/Makassar",
+        "address": "Jl. Raya Tigawasa, Banjar, Buleleng",
+        "postal_code": "81152",
+        "phone": "0362-92001",
+        "letterhead": "PEMERINTAH KABUPATEN BULELENG\nKECAMATAN BANJAR\nKANTOR PERBEKEL TIGAWASA\n"
+        "Jl. Raya Tigawasa, Banjar, Buleleng 81152",
+        "nik_region": "510805",
+        "dusun": {
+            "Dauh Pura": ["001", "002"],
+            "Dangin Pura": ["003", "004"],
+            "Asah Panji": ["005"],
+        },
+        "staff": [
+            ("operator.tigawasa", "Ni Kadek Ayu Suryani", Role.OPERATOR, "Operator Desa"),
+            ("kasi.tigawasa", "I Made Sudarma", Role.KASI_PELAYANAN, "Kasi Pelayanan"),
+            ("sekdes.tigawasa", "Ni Luh Putu Ariani", Role.SEKDES, "Sekretaris Desa"),
+            ("kades.tigawasa", "I Nyoman Sukerta", Role.KADES, "Perbekel"),
+            (
+                "pendamping.tigawasa",
+                "Ketut Wira Pratama",
+                Role.PENDAMPING,
+                "Mahasiswa KKN Undiksha",
+            ),
+            ("dpl.tigawasa", "Dr. I Gede Arya Wibawa", Role.DPL, "DPL KKN Undiksha"),
+        ],
+    },
+]
+
+JAVANESE = {
+    "L": [
+        "Budi Santoso",
+        "Slamet Riyadi",
+        "Joko Purnomo",
+        "Sutrisno",
+        "Bambang Wijaya",
+        "Eko Prasetyo",
+        "Hadi Susanto",
+        "Teguh Wibowo",
+        "Sugeng Raharjo",
+        "Yanto Saputro",
+        "Wahyudi",
+        "Supriyadi",
+        "Darmaji",
+        "Mulyono",
+        "Rudi Hartono",
+    ],
+    "P": [
+        "Siti Aminah",
+        "Sri Rahayu",
+        "Endang Susilowati",
+        "Sumarni",
+        "Tri Wulandari",
+        "Suparmi",
+        "Yuliani",
+        "Ngatini",
+        "Rini Astuti",
+        "Kartini",
+        "Sulastri",
+        "Wartini",
+        "Dwi Lestari",
+        "Murni",
+        "Painem",
+    ],
+}
+BALINESE = {
+    "L": [
+        "I Wayan Sudiarta",
+        "I Made Budiasa",
+        "I Nyoman Sutama",
+        "I Ketut Suparta",
+        "I Putu Gede Arsana",
+        "I Kadek Darmawan",
+        "I Komang Ariawan",
+        "I Gede Suardana",
+        "I Wayan Mertayasa",
+        "I Made Sukadana",
+        "I Nengah Wirata",
+        "I Ketut Sadra",
+    ],
+    "P": [
+        "Ni Wayan Sukarmi",
+        "Ni Made Sriani",
+        "Ni Nyoman Suartini",
+        "Ni Ketut Rusmini",
+        "Ni Putu Ayu Lestari",
+        "Ni Kadek Sintya",
+        "Ni Komang Ariani",
+        "Ni Luh Sekar",
+        "Ni Wayan Rasmini",
+        "Ni Made Darmini",
+        "Ni Nengah Suci",
+        "Ni Ketut Warsini",
+    ],
+}
+OCCUPATIONS = [
+    "Petani",
+    "Pedagang",
+    "Perajin bambu",
+    "Buruh harian lepas",
+    "Wiraswasta",
+    "Ibu rumah tangga",
+    "Guru",
+    "Pelajar/Mahasiswa",
+    "Peternak",
+]
+
+
+def demo_nik(region: str, birth: dt.date, female: bool, serial: int) -> str:
+    day = birth.day + (40 if female else 0)
+    return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
+
+
+@transaction.atomic
+def seed(stdout=None) -> list[Village]:
+    rng = random.Random(20261124)
+    villages = []
+    User = get_user_model()
+    if not User.objects.filter(username="admin").exists():
+        User.objects.create_superuser(
+            "admin",
+            "admin@balai.invalid",
+            DEMO_PASSWORD,
+            first_name="Operator",
+            last_name="Platform",
+        )
+    for spec in VILLAGES:
+        fields = {
+            k: v for k, v in spec.items() if k not in {"slug", "nik_region", "dusun", "staff"}
+        }
+        village, created = Village.objects.get_or_create(slug=spec["slug"], defaults=fields)
+        villages.append(village)
+        if not created:
+            continue
+        Holiday.objects.create(village=village, date=dt.date(2026, 12, 25), name="Hari Natal")
+        Holiday.objects.create(village=village, date=dt.date(2027, 1, 1), name="Tahun Baru")
+        rts = []
+        for dusun_name, rt_names in spec["dusun"].items():
+            dusun = Area.objects.create(village=village, kind="dusun", name=dusun_name)
+            for rt in rt_names:
+                rts.append(Area.objects.create(village=village, kind="rt", name=rt, parent=dusun))
+        for username, full_name, role, title in spec["staff"]:
+            do_add_staff(
+                village,
+                username=username,
+                full_name=full_name,
+                role=role,
+                password=DEMO_PASSWORD,
+                title=title,
+            )
+        names = BALINESE if spec["provinsi"] == "Bali" else JAVANESE
+        serial = 1
+        for gender, people in names.items():
+            for name in people:
+                birth = dt.date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28))
+                area = rng.choice(rts)
+                Resident.objects.create(
+                    village=village,
+                    name=name,
+                    gender=gender,
+                    phone=f"+628{rng.randint(11, 59)}{rng.randint(10000000, 99999999)}",
+                    nik=demo_nik(spec["nik_region"], birth, gender == "P", serial),
+                    kk=f"{spec['nik_region']}{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}"
+                    f"{rng.randint(10, 24):02d}{rng.randint(1, 9999):04d}",
+                    birth_date=birth,
+                    birth_place=spec["kabupaten"],
+                    area=area,
+                    address=f"{area.label}",
+                    occupation=rng.choice(OCCUPATIONS),
+                )
+                serial += 1
+    return villages

@@ -1,0 +1,81 @@
+"""Background jobs on Django's Tasks API, with the retry policy the API leaves to us.
+
+``@job`` turns a function into a ``django.tasks`` task that, when it raises, enqueues itself
+again with exponential backoff (``RETRY_BASE_SECONDS * 4**(attempt-1)``, jittered, capped)
+until ``TASK_MAX_ATTEMPTS``; the last failure is written to ``TaskFailure`` for operators.
+``PermanentError`` skips the retries. Tasks take ids, never model instances, and are
+enqueued after the surrounding transaction commits (``enqueue_on_commit``).
+"""
+
+import datetime as dt
+import logging
+import random
+import traceback
+from functools import partial, wraps
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+RETRY_BASE_SECONDS = 5
+RETRY_MAX_SECONDS = 60 * 60
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (bad input, a permanent provider error)."""
+
+
+def retry_delay(attempt: int) -> float:
+    delay = min(RETRY_BASE_SECONDS * 4 ** (attempt - 1), RETRY_MAX_SECONDS)
+    return delay * random.uniform(0.8, 1.2)
+
+
+def job(*, queue_name: str = "default", priority: int = 0, max_attempts: int | None = None):
+    def decorator(func):
+        @wraps(func)
+        def runner(*args, _attempt: int = 1, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                limit = max_attempts or settings.TASK_MAX_ATTEMPTS
+                if isinstance(exc, PermanentError) or _attempt >= limit:
+                    _record_failure(wrapped, args, kwargs, _attempt, exc)
+                    raise
+                _schedule_retry(wrapped, args, kwargs, _attempt)
+                raise
+
+        wrapped = task(queue_name=queue_name, priority=priority)(runner)
+        return wrapped
+
+    return decorator
+
+
+def _schedule_retry(t, args, kwargs, attempt: int) -> None:
+    delay = retry_delay(attempt)
+    backend = t.get_backend()
+    if backend.supports_defer:
+        t = t.using(run_after=timezone.now() + dt.timedelta(seconds=delay))
+    logger.warning("task %s failed (attempt %s), retrying in %.0fs", t.name, attempt, delay)
+    t.enqueue(*args, _attempt=attempt + 1, **kwargs)
+
+
+def _record_failure(t, args, kwargs, attempt: int, exc: Exception) -> None:
+    from balai.core.models import TaskFailure
+
+    logger.error("task %s failed for good after %s attempt(s): %r", t.name, attempt, exc)
+    TaskFailure.objects.create(
+        task_path=t.module_path,
+        args=list(args),
+        kwargs=kwargs,
+        attempts=attempt,
+        error_class=f"{type(exc).__module__}.{type(exc).__qualname__}",
+        error_message=str(exc)[:2000],
+        traceback=traceback.format_exc()[-8000:],
+    )
+
+
+def enqueue_on_commit(t, *args, **kwargs) -> None:
+    transaction.on_commit(partial(t.enqueue, *args, **kwargs))

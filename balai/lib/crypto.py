@@ -1,0 +1,54 @@
+"""Encryption at rest for identifying numbers (NIK, KK) and the keyed hash used to find them.
+
+Values are encrypted with Fernet (AES-128-CBC + HMAC) under ``FIELD_ENCRYPTION_KEYS``; the
+first key encrypts, all keys decrypt, so keys can be rotated. Lookups use an HMAC-SHA256 of
+the normalised value under a key derived from the first key, so equal numbers can be found
+without decrypting every row.
+"""
+
+import base64
+import hashlib
+import hmac
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+
+def _derive(secret: str, purpose: bytes) -> bytes:
+    return hashlib.sha256(purpose + b"\0" + secret.encode()).digest()
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet(
+        [Fernet(base64.urlsafe_b64encode(_derive(k, b"balai-field-encryption"))) for k in keys]
+    )
+
+
+def encrypt(value: str) -> str:
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError("cannot decrypt field: wrong FIELD_ENCRYPTION_KEY?") from None
+
+
+def lookup_hash(value: str) -> str:
+    key = _derive(settings.FIELD_ENCRYPTION_KEYS[0], b"balai-lookup-hash")
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+class EncryptedCharField(models.TextField):
+    """A text column holding ciphertext; Python code only ever sees the plain value."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value in (None, "") else decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return value if value in (None, "") else encrypt(value)

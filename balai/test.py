@@ -1,0 +1,91 @@
+"""Personas for tests, in the manner of healthchecks' BaseTestCase.
+
+Two villages (Pondok, WIB; Tigawasa, WITA), staff of every role in each, one resident in
+each, a platform operator and an outsider with no village. Every test can check that one
+village's staff cannot reach the other's data.
+"""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.test import TestCase
+
+from balai.residents.models import Resident
+from balai.villages.actions import do_add_staff
+from balai.villages.models import Area, Village
+from balai.villages.roles import Role
+
+PASSWORD = "persona-password-123"
+
+
+def make_village(slug: str, name: str, tz: str, code: str, provinsi: str) -> Village:
+    return Village.objects.create(
+        slug=slug,
+        name=name,
+        official_code=code,
+        kecamatan="Kec",
+        kabupaten="Kab",
+        provinsi=provinsi,
+        timezone=tz,
+    )
+
+
+class BaseTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        User = get_user_model()
+        cls.village = make_village(
+            "pondok", "Pondok", "Asia/Jakarta", "33.11.02.2010", "Jawa Tengah"
+        )
+        cls.other_village = make_village(
+            "tigawasa", "Tigawasa", "Asia/Makassar", "51.08.05.2012", "Bali"
+        )
+        cls.staff = {}
+        cls.other_staff = {}
+        for role in Role:
+            cls.staff[role] = do_add_staff(
+                cls.village,
+                username=f"{role.value}-a",
+                full_name=f"{role.label} A",
+                role=role,
+                password=PASSWORD,
+            ).user
+            cls.other_staff[role] = do_add_staff(
+                cls.other_village,
+                username=f"{role.value}-b",
+                full_name=f"{role.label} B",
+                role=role,
+                password=PASSWORD,
+            ).user
+        cls.operator = cls.staff[Role.OPERATOR]
+        cls.other_operator = cls.other_staff[Role.OPERATOR]
+        cls.platform = User.objects.create_user(
+            "platform", password=PASSWORD, is_staff=True, is_superuser=True
+        )
+        cls.outsider = User.objects.create_user("outsider", password=PASSWORD)
+
+        cls.dusun = Area.objects.create(village=cls.village, kind="dusun", name="Krajan")
+        cls.other_dusun = Area.objects.create(
+            village=cls.other_village, kind="dusun", name="Dauh Pura"
+        )
+        cls.resident = Resident.objects.create(
+            village=cls.village,
+            name="Siti Aminah",
+            phone="+6281234567890",
+            nik="3311024501900001",
+            kk="3311020101100002",
+            gender="P",
+            birth_date=dt.date(1990, 1, 5),
+            area=cls.dusun,
+        )
+        cls.other_resident = Resident.objects.create(
+            village=cls.other_village,
+            name="Ni Wayan Sukarmi",
+            phone="+6281999888777",
+            nik="5108055203850003",
+            gender="P",
+            area=cls.other_dusun,
+        )
+
+    def login(self, user):
+        self.client.force_login(user)

@@ -1,0 +1,23 @@
+"""pytest plugin (``-p balai.testenv``): test defaults, set before Django loads settings.
+
+Explicit environment variables win, so ``DATABASE_URL=postgres://… pytest`` runs the same
+suite on PostgreSQL.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "test-field-key-" + "y" * 40)
+os.environ.setdefault("TASK_BACKEND", "immediate")
+os.environ.setdefault("BALAI_DATA_DIR", tempfile.mkdtemp(prefix="balai-test-"))
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Tests never need Redis unless a test asks for it explicitly.
+os.environ.pop("REDIS_URL", None)
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Argon2 is deliberately slow; tests hash hundreds of passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

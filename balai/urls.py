@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Balai — administrasi platform"
+admin.site.site_title = "Balai"
+
+urlpatterns = [
+    path("", include("balai.accounts.urls")),
+    path("", include("balai.villages.urls")),
+    path("", include("balai.residents.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
+]

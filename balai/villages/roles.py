@@ -1,0 +1,39 @@
+"""Staff roles in a village and what each may do.
+
+Capabilities are checked by name (``membership.can("reveal_nik")``) so views never compare
+role names themselves.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", "Operator"
+    KASI_PELAYANAN = "kasi_pelayanan", "Kasi Pelayanan"
+    SEKDES = "sekdes", "Sekretaris Desa"
+    KADES = "kades", "Kepala Desa"
+    PENDAMPING = "pendamping", "Pendamping"
+    DPL = "dpl", "DPL (Dosen Pembimbing Lapangan)"
+
+
+OFFICE = {Role.OPERATOR, Role.KASI_PELAYANAN, Role.SEKDES, Role.KADES}
+
+CAPABILITIES: dict[str, set[str]] = {
+    # The village's resident register (personal data): village office only.
+    "view_residents": OFFICE,
+    "manage_residents": OFFICE,
+    # Seeing a full NIK/KK is logged and limited to those who sign or check letters.
+    "reveal_nik": {Role.KASI_PELAYANAN, Role.SEKDES, Role.KADES},
+    # Village profile, office hours, areas and staff.
+    "manage_village": {Role.OPERATOR, Role.SEKDES, Role.KADES},
+    "view_staff": OFFICE | {Role.PENDAMPING, Role.DPL},
+    # DPL (supervising lecturers) read and comment; they never change anything.
+    "comment": set(Role),
+}
+
+
+def role_can(role: str, capability: str) -> bool:
+    try:
+        return role in CAPABILITIES[capability]
+    except KeyError:
+        raise ValueError(f"unknown capability {capability!r}") from None

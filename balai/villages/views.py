@@ -1,0 +1,102 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from balai.villages.access import access_membership, staff_view
+from balai.villages.actions import do_add_staff, do_audit, do_deactivate_staff
+from balai.villages.forms import AreaForm, StaffForm, VillageForm
+from balai.villages.models import Area, Membership, Village
+
+
+@login_required
+def home(request):
+    """Straight to the village last worked in; a chooser when there is more than one."""
+    villages = list(Village.objects.for_user(request.user))
+    last = request.session.get("village")
+    for village in villages:
+        if village.slug == last:
+            return redirect("villages:dashboard", village.slug)
+    if len(villages) == 1:
+        return redirect("villages:dashboard", villages[0].slug)
+    return render(request, "villages/choose.html", {"villages": villages})
+
+
+@staff_view()
+def dashboard(request, staff):
+    village = staff.village
+    context = {
+        "village": village,
+        "now": village.local_now(),
+        "is_open": village.is_open(),
+        "next_opening": village.next_opening(),
+        "resident_count": village.residents.count() if staff.can("view_residents") else None,
+        "staff_count": village.memberships.filter(is_active=True).count(),
+    }
+    return render(request, "villages/dashboard.html", context)
+
+
+@staff_view("manage_village")
+def settings_view(request, staff):
+    form = VillageForm(request.POST or None, instance=staff.village)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        do_audit(request.user, staff.village, "village.update", fields=sorted(form.changed_data))
+        messages.success(request, "Profil desa sudah disimpan.")
+        return redirect("villages:settings", staff.village.slug)
+    return render(request, "villages/settings.html", {"form": form})
+
+
+@staff_view("view_staff")
+def staff_list(request, staff):
+    memberships = (
+        Membership.objects.filter(village=staff.village)
+        .select_related("user")
+        .order_by("-is_active", "role", "user__first_name")
+    )
+    form = StaffForm(request.POST or None)
+    if request.method == "POST":
+        staff.require("manage_village")
+        if form.is_valid():
+            do_add_staff(staff.village, actor=request.user, **form.cleaned_data)
+            messages.success(request, f"{form.cleaned_data['full_name']} sudah ditambahkan.")
+            return redirect("villages:staff", staff.village.slug)
+    return render(
+        request,
+        "villages/staff.html",
+        {"memberships": memberships, "form": form, "can_manage": staff.can("manage_village")},
+    )
+
+
+@staff_view("manage_village")
+@require_POST
+def staff_deactivate(request, staff, code):
+    membership = access_membership(staff, code)
+    if membership.user_id == request.user.id:
+        messages.error(request, "Anda tidak bisa menonaktifkan akun Anda sendiri.")
+    else:
+        do_deactivate_staff(membership, request.user)
+        messages.success(request, f"Akses {membership.user.get_full_name()} sudah dicabut.")
+    return redirect("villages:staff", staff.village.slug)
+
+
+@staff_view()
+def areas(request, staff):
+    form = AreaForm(staff.village, request.POST or None)
+    if request.method == "POST":
+        staff.require("manage_village")
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Wilayah sudah ditambahkan.")
+            return redirect("villages:areas", staff.village.slug)
+    dusun = (
+        Area.objects.filter(village=staff.village, kind="dusun")
+        .annotate(resident_count=Count("residents"))
+        .prefetch_related("children")
+    )
+    return render(
+        request,
+        "villages/areas.html",
+        {"dusun": dusun, "form": form, "can_manage": staff.can("manage_village")},
+    )
