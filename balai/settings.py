@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "balai.villages",
     "balai.accounts",
     "balai.residents",
+    "balai.whatsapp",
+    "balai.simulator",
 ]
 
 MIDDLEWARE = [
@@ -128,7 +130,9 @@ else:
         }
     }
 
-TASK_QUEUES = ["default"]
+# "inbox" processes received messages, "outbox" sends; separate queues let a deployment give
+# sending its own workers so a storm of inbound work never starves replies.
+TASK_QUEUES = ["default", "inbox", "outbox"]
 TASK_BACKEND = envstr("TASK_BACKEND", "rq" if REDIS_URL else "db")
 if TASK_BACKEND == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
@@ -236,3 +240,30 @@ LOGGING = {
 }
 
 ADMIN_URL = envstr("ADMIN_URL", "admin/")
+
+# --- WhatsApp Cloud API -----------------------------------------------------------------------
+# One Meta app serves every village number: its secret signs every webhook.
+WHATSAPP_APP_SECRET = envstr("WHATSAPP_APP_SECRET", "") or (
+    envsecret(
+        "WHATSAPP_APP_SECRET", fallback_file=_secret_dir / "whatsapp_app_secret", min_length=16
+    )
+    if _secret_dir
+    else ""
+)
+WHATSAPP_VERIFY_TOKEN = envstr("WHATSAPP_VERIFY_TOKEN", "") or (
+    envsecret(
+        "WHATSAPP_VERIFY_TOKEN", fallback_file=_secret_dir / "whatsapp_verify_token", min_length=16
+    )
+    if _secret_dir
+    else ""
+)
+WHATSAPP_API_BASE = envstr("WHATSAPP_API_BASE", "https://graph.facebook.com/v25.0").rstrip("/")
+WHATSAPP_HTTP_TIMEOUT = envint("WHATSAPP_HTTP_TIMEOUT", 20, minimum=1, maximum=120)
+WHATSAPP_MAX_SEND_ATTEMPTS = envint("WHATSAPP_MAX_SEND_ATTEMPTS", 8, minimum=1, maximum=30)
+# Meta's pair rate limit: sustained 1 message per 6 s to one user, short bursts allowed.
+WHATSAPP_PAIR_BURST = envint("WHATSAPP_PAIR_BURST", 20, minimum=1, maximum=45)
+WHATSAPP_PAIR_INTERVAL_SECONDS = envint("WHATSAPP_PAIR_INTERVAL_SECONDS", 6, minimum=1)
+# Where inbound messages go once stored and understood (the conversation engine).
+WHATSAPP_MESSAGE_HANDLER = envstr("WHATSAPP_MESSAGE_HANDLER", "balai.whatsapp.inbox.acknowledge")
+# The fake Cloud API and phone-like chat page: demo and debug only (tests switch it on).
+SIMULATOR_ENABLED = envbool("SIMULATOR_ENABLED", DEBUG or DEMO)

@@ -89,3 +89,27 @@ class BaseTestCase(TestCase):
 
     def login(self, user):
         self.client.force_login(user)
+
+
+class ChannelTestCase(BaseTestCase):
+    """BaseTestCase plus a simulated WhatsApp number for each village."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        from balai.whatsapp.models import WhatsAppNumber
+
+        cls.number = WhatsAppNumber.objects.create(
+            village=cls.village,
+            phone_number_id="106540352242922",
+            display_number="15550783881",
+            waba_id="102290129340398",
+            is_simulated=True,
+        )
+        cls.other_number = WhatsAppNumber.objects.create(
+            village=cls.other_village,
+            phone_number_id="106540352242923",
+            display_number="15550783882",
+            waba_id="102290129340399",
+            is_simulated=True,
+        )

@@ -12,6 +12,9 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEY", "test-field-key-" + "y" * 40)
 os.environ.setdefault("TASK_BACKEND", "immediate")
 os.environ.setdefault("BALAI_DATA_DIR", tempfile.mkdtemp(prefix="balai-test-"))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("WHATSAPP_APP_SECRET", "test-app-secret-0123456789")
+os.environ.setdefault("WHATSAPP_VERIFY_TOKEN", "test-verify-token-0123456789")
+os.environ.setdefault("SIMULATOR_ENABLED", "true")
 # Tests never need Redis unless a test asks for it explicitly.
 os.environ.pop("REDIS_URL", None)
 

@@ -9,5 +9,8 @@ urlpatterns = [
     path("", include("balai.accounts.urls")),
     path("", include("balai.villages.urls")),
     path("", include("balai.residents.urls")),
+    path("", include("balai.whatsapp.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+if settings.SIMULATOR_ENABLED:
+    urlpatterns.append(path("simulator/", include("balai.simulator.urls")))

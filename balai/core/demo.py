@@ -14,6 +14,7 @@ from balai.residents.models import Resident
 from balai.villages.actions import do_add_staff
 from balai.villages.models import Area, Holiday, Village
 from balai.villages.roles import Role
+from balai.whatsapp.models import Template, WhatsAppNumber
 
 DEMO_PASSWORD = "balai-demo-2026"
 
@@ -32,6 +33,12 @@ VILLAGES = [
         "letterhead": "PEMERINTAH KABUPATEN SUKOHARJO\nKECAMATAN NGUTER\n"
         "KANTOR KEPALA DESA PONDOK\nJl. Raya Pondok No. 1, Nguter, Sukoharjo 57571",
         "nik_region": "331102",
+        # The ids in Meta's documented example payload (reference/whatsapp.md §1.4).
+        "whatsapp": {
+            "phone_number_id": "106540352242922",
+            "display_number": "15550783881",
+            "waba_id": "102290129340398",
+        },
         "dusun": {
             "Krajan": ["001", "002", "003"],
             "Ngasem": ["004", "005"],
@@ -65,6 +72,11 @@ VILLAGES = [
         "letterhead": "PEMERINTAH KABUPATEN BULELENG\nKECAMATAN BANJAR\nKANTOR PERBEKEL TIGAWASA\n"
         "Jl. Raya Tigawasa, Banjar, Buleleng 81152",
         "nik_region": "510805",
+        "whatsapp": {
+            "phone_number_id": "106540352242923",
+            "display_number": "15550783882",
+            "waba_id": "102290129340399",
+        },
         "dusun": {
             "Dauh Pura": ["001", "002"],
             "Dangin Pura": ["003", "004"],
@@ -185,12 +197,31 @@ def seed(stdout=None) -> list[Village]:
         )
     for spec in VILLAGES:
         fields = {
-            k: v for k, v in spec.items() if k not in {"slug", "nik_region", "dusun", "staff"}
+            k: v
+            for k, v in spec.items()
+            if k not in {"slug", "nik_region", "dusun", "staff", "whatsapp"}
         }
         village, created = Village.objects.get_or_create(slug=spec["slug"], defaults=fields)
         villages.append(village)
         if not created:
             continue
+        WhatsAppNumber.objects.create(
+            village=village,
+            verified_name=f"Desa {village.name}",
+            is_simulated=True,
+            **spec["whatsapp"],
+        )
+        Template.objects.create(
+            village=village,
+            name="balai_kabar_baru",
+            language="id",
+            purpose="reengage",
+            category=Template.Category.UTILITY,
+            status=Template.Status.APPROVED,
+            body="Halo {{1}}, ada kabar baru dari layanan {{2}} untuk Anda. Balas pesan ini "
+            "untuk melihatnya.",
+            parameters=["nama", "desa"],
+        )
         Holiday.objects.create(village=village, date=dt.date(2026, 12, 25), name="Hari Natal")
         Holiday.objects.create(village=village, date=dt.date(2027, 1, 1), name="Tahun Baru")
         rts = []

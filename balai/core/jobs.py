@@ -79,3 +79,30 @@ def _record_failure(t, args, kwargs, attempt: int, exc: Exception) -> None:
 
 def enqueue_on_commit(t, *args, **kwargs) -> None:
     transaction.on_commit(partial(t.enqueue, *args, **kwargs))
+
+
+def enqueue_durably(t, *args, **kwargs) -> None:
+    """Enqueue so that the task exists exactly when the surrounding transaction commits.
+
+    The database backend writes its task row inside the transaction: the work and its task
+    commit together, in one commit. Other backends enqueue after the commit; if the process
+    dies in between, the periodic sweepers find the row and enqueue it again.
+    """
+    from django_tasks_db.backend import DatabaseBackend
+
+    if isinstance(t.get_backend(), DatabaseBackend):
+        t.enqueue(*args, **kwargs)
+    else:
+        enqueue_on_commit(t, *args, **kwargs)
+
+
+def defer(t, seconds: float, *args, **kwargs) -> bool:
+    """Enqueue ``t`` to run in ``seconds``. Backends that cannot defer (the immediate test
+    backend) get nothing: the periodic sweepers pick the work up instead. Returns whether a
+    task was enqueued."""
+    backend = t.get_backend()
+    if not backend.supports_defer:
+        return False
+    run_after = timezone.now() + dt.timedelta(seconds=max(seconds, 0))
+    enqueue_on_commit(t.using(run_after=run_after), *args, **kwargs)
+    return True

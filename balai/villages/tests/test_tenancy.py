@@ -32,10 +32,13 @@ OBJECT_KWARGS = {
     "residents:detail": lambda v: {"code": v.residents.first().code},
     "residents:edit": lambda v: {"code": v.residents.first().code},
     "residents:reveal": lambda v: {"code": v.residents.first().code},
+    "whatsapp:channel": lambda v: {},
+    "whatsapp:check": lambda v: {},
+    "whatsapp:resume": lambda v: {},
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
-POST_ONLY = {"villages:staff_deactivate", "residents:reveal"}
+POST_ONLY = {"villages:staff_deactivate", "residents:reveal", "whatsapp:check", "whatsapp:resume"}
 
 
 class TenancyTest(BaseTestCase):

@@ -1,6 +1,10 @@
+import threading
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from balai.core.schedule import run_scheduler
 
 
 class Command(BaseCommand):
@@ -17,22 +21,41 @@ class Command(BaseCommand):
             action="store_true",
             help="Run what is due, then exit (database backend only).",
         )
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help="Do not enqueue periodic jobs from this worker.",
+        )
 
-    def handle(self, *args, queues, batch, **options):
-        if settings.TASK_BACKEND == "rq":
-            call_command(
-                "rqworker", *queues.split(","), job_class="django_tasks_rq.Job", with_scheduler=True
-            )
-        elif settings.TASK_BACKEND == "db":
-            call_command(
-                "db_worker",
-                queue_name=queues,
-                batch=batch,
-                reload=False,
-                interval=0.5,
-                verbosity=options["verbosity"],
-            )
-        else:
-            self.stderr.write(
-                f"TASK_BACKEND={settings.TASK_BACKEND} runs tasks in-process; no worker needed."
-            )
+    def handle(self, *args, queues, batch, no_scheduler, **options):
+        stop = threading.Event()
+        if not (no_scheduler or batch):
+            # Any number of workers may run it: a shared-cache lock enqueues each periodic
+            # job once per interval across the deployment.
+            threading.Thread(
+                target=run_scheduler, args=(stop,), daemon=True, name="balai-scheduler"
+            ).start()
+        try:
+            if settings.TASK_BACKEND == "rq":
+                call_command(
+                    "rqworker",
+                    *queues.split(","),
+                    job_class="django_tasks_rq.Job",
+                    with_scheduler=True,
+                )
+            elif settings.TASK_BACKEND == "db":
+                call_command(
+                    "db_worker",
+                    queue_name=queues,
+                    batch=batch,
+                    reload=False,
+                    interval=0.2,
+                    startup_delay=False,
+                    verbosity=options["verbosity"],
+                )
+            else:
+                self.stderr.write(
+                    f"TASK_BACKEND={settings.TASK_BACKEND} runs tasks in-process; no worker needed."
+                )
+        finally:
+            stop.set()

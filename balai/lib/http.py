@@ -1,0 +1,45 @@
+"""The one seam for outbound HTTP (Cloud API, media downloads, the simulator's webhooks).
+
+Everything that leaves the process goes through ``request()``. Tests swap the transport with
+``use_transport()`` — e.g. ``httpx.WSGITransport`` to run the simulator and the webhook in
+process — instead of mocking Balai's own functions.
+"""
+
+import contextlib
+import threading
+
+import httpx
+from django.conf import settings
+
+_local = threading.local()
+_default_transport: httpx.BaseTransport | None = None
+
+
+def _transport() -> httpx.BaseTransport | None:
+    return getattr(_local, "transport", None) or _default_transport
+
+
+@contextlib.contextmanager
+def use_transport(transport: httpx.BaseTransport):
+    """Route this thread's outbound HTTP through ``transport`` (tests, benchmarks)."""
+    previous = getattr(_local, "transport", None)
+    _local.transport = transport
+    try:
+        yield
+    finally:
+        _local.transport = previous
+
+
+def set_default_transport(transport: httpx.BaseTransport | None) -> None:
+    """Route every thread's outbound HTTP (tests that run a worker in threads)."""
+    global _default_transport
+    _default_transport = transport
+
+
+def request(method: str, url: str, *, timeout: float | None = None, **kwargs) -> httpx.Response:
+    timeout = timeout if timeout is not None else settings.WHATSAPP_HTTP_TIMEOUT
+    transport = _transport()
+    with httpx.Client(
+        transport=transport, timeout=timeout, headers={"User-Agent": "Balai/0.1"}
+    ) as client:
+        return client.request(method, url, **kwargs)

@@ -1,0 +1,333 @@
+"""The outbox: queue a message (``do_send``), send it under the rate limits
+(``send_outbound``), and move it along with status webhooks (``apply_status``).
+
+A row is claimed with a conditional UPDATE (queued → sending), so two workers never send the
+same row. Messages to one recipient leave in the order they were queued. Meta's errors are
+handled by code: retryable ones back off and retry, permanent ones fail with the code
+recorded, 131047 switches to the village's re-engagement template, and 190/368/131031 pause
+the number and alert the village's operators.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from balai.core.jobs import defer, enqueue_durably, job
+from balai.residents.models import Resident
+from balai.whatsapp import client as api
+from balai.whatsapp import messages as build
+from balai.whatsapp.limits import acquire_send
+from balai.whatsapp.models import (
+    ChannelAlert,
+    Contact,
+    OutboundMessage,
+    StatusEvent,
+    Template,
+    WhatsAppNumber,
+)
+
+logger = logging.getLogger(__name__)
+State = OutboundMessage.State
+REENGAGE = "reengage"
+
+
+class NoChannel(Exception):
+    """The village has no WhatsApp number (not even the simulator)."""
+
+
+def recipient_fields(resident: Resident) -> dict:
+    if resident.phone:
+        return {"to": resident.phone.lstrip("+")}
+    if resident.wa_user_id:
+        return {"recipient": resident.wa_user_id}
+    raise ValueError(f"resident {resident.code} has neither a phone number nor a BSUID")
+
+
+def do_send(
+    resident: Resident, built: tuple[str, dict], *, purpose: str = "", reply_to: str | None = None
+) -> OutboundMessage:
+    """Queue one message for a resident; it is sent after the transaction commits."""
+    kind, body = built
+    try:
+        number = resident.village.whatsapp
+    except WhatsAppNumber.DoesNotExist:
+        raise NoChannel(f"{resident.village} has no WhatsApp number") from None
+    recipient = recipient_fields(resident)
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **recipient, **body}
+    if reply_to and "context" not in payload:
+        payload["context"] = {"message_id": reply_to}
+    with transaction.atomic():
+        row = OutboundMessage.objects.create(
+            village_id=resident.village_id,
+            number=number,
+            resident=resident,
+            to=next(iter(recipient.values())),
+            kind=kind,
+            payload=payload,
+            purpose=purpose,
+        )
+        enqueue_durably(send_outbound, row.id)
+    return row
+
+
+def do_mark_read(inbound) -> OutboundMessage:
+    """Blue ticks and the typing indicator for a received message (not rate limited)."""
+    with transaction.atomic():
+        row = OutboundMessage.objects.create(
+            village_id=inbound.village_id,
+            number_id=inbound.number_id,
+            resident_id=inbound.resident_id,
+            to=inbound.wa_id or inbound.user_id,
+            kind=OutboundMessage.Kind.READ,
+            payload=build.read_receipt(inbound.wamid),
+        )
+        enqueue_durably(send_outbound, row.id)
+    return row
+
+
+def _retry_later(row: OutboundMessage, seconds: float, **fields) -> None:
+    fields.setdefault("state", State.QUEUED)
+    OutboundMessage.objects.filter(pk=row.pk).update(
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=seconds), sending_since=None, **fields
+    )
+    defer(send_outbound, seconds, row.pk)
+
+
+def _fail(row: OutboundMessage, code: int | None, text: str, *, attention=False) -> None:
+    OutboundMessage.objects.filter(pk=row.pk).update(
+        state=State.FAILED,
+        failed_at=timezone.now(),
+        last_error_code=code,
+        last_error=text[:2000],
+        needs_attention=attention,
+        sending_since=None,
+    )
+
+
+def _reengage_template(row: OutboundMessage) -> Template | None:
+    if not row.purpose and row.kind != OutboundMessage.Kind.TEXT:
+        return None
+    return (
+        Template.objects.filter(
+            village_id=row.village_id,
+            status=Template.Status.APPROVED,
+            purpose__in=[row.purpose or REENGAGE, REENGAGE],
+        )
+        .order_by("-purpose")
+        .first()
+    )
+
+
+def _switch_to_template(row: OutboundMessage, reason: str) -> bool:
+    """Outside the 24-hour window only a template may go: use the village's, if it has one."""
+    tpl = _reengage_template(row)
+    if tpl is None:
+        _fail(
+            row,
+            api.OUTSIDE_WINDOW,
+            f"{reason}; no approved template for this purpose",
+            attention=True,
+        )
+        ChannelAlert.objects.create(
+            village_id=row.village_id,
+            code=api.OUTSIDE_WINDOW,
+            message=f"Pesan ke {row.to} tidak terkirim: lewat 24 jam sejak warga terakhir "
+            f"menghubungi, dan belum ada template yang disetujui untuk keperluan ini.",
+        )
+        return False
+    resident = row.resident
+    known = {"nama": resident.name if resident else "Bapak/Ibu", "desa": str(row.village.name)}
+    params = [known.get(str(name).lower(), "-") for name in tpl.parameters]
+    _kind, body = build.template(tpl.name, tpl.language, params or None)
+    recipient = {k: row.payload[k] for k in ("to", "recipient") if k in row.payload}
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **recipient, **body}
+    OutboundMessage.objects.filter(pk=row.pk).update(
+        kind=OutboundMessage.Kind.TEMPLATE,
+        payload=payload,
+        state=State.QUEUED,
+        sending_since=None,
+        last_error=reason[:2000],
+        last_error_code=api.OUTSIDE_WINDOW,
+        next_attempt_at=timezone.now(),
+    )
+    enqueue_durably(send_outbound, row.pk)
+    return True
+
+
+@job(queue_name="outbox")
+def send_outbound(outbound_id: int) -> str:
+    row = (
+        OutboundMessage.objects.select_related("number", "village", "resident__whatsapp")
+        .filter(pk=outbound_id)
+        .first()
+    )
+    if row is None or row.state != State.QUEUED:
+        return "not queued"
+    now = timezone.now()
+    if row.next_attempt_at > now + dt.timedelta(seconds=1):
+        return "not due"  # a deferred task for the right time exists
+    number = row.number
+    if number.is_paused:
+        _retry_later(row, 60)
+        return "number paused"
+    is_read = row.kind == OutboundMessage.Kind.READ
+    if not is_read:
+        earlier = (
+            OutboundMessage.objects.filter(
+                number=number,
+                to=row.to,
+                pk__lt=row.pk,
+                state__in=[State.QUEUED, State.SENDING],
+            )
+            .exclude(kind=OutboundMessage.Kind.READ)
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        if earlier is not None:
+            _retry_later(row, max((earlier - now).total_seconds(), 0) + 1)
+            return "waiting for an earlier message"
+        if row.kind != OutboundMessage.Kind.TEMPLATE and not _window_open(row, now):
+            with transaction.atomic():
+                _switch_to_template(row, "outside the 24-hour customer service window")
+            return "outside window"
+        wait = acquire_send(number, row.to)
+        if wait > 0:
+            _retry_later(row, wait)
+            return f"rate limited for {wait:.2f}s"
+    claimed = OutboundMessage.objects.filter(pk=row.pk, state=State.QUEUED).update(
+        state=State.SENDING, sending_since=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "claimed by another worker"
+    row.attempts += 1
+    client = api.CloudAPI(number)
+    try:
+        if is_read:
+            client.mark_read(row.payload)
+            wamid = None
+        else:
+            wamid = client.send(row.payload)
+    except api.CloudAPIError as error:
+        with transaction.atomic():
+            _handle_error(row, error)
+        return f"error {error.code}"
+    with transaction.atomic():
+        OutboundMessage.objects.filter(pk=row.pk, state=State.SENDING).update(
+            state=State.SENT, wamid=wamid, sent_at=timezone.now(), sending_since=None
+        )
+        if wamid:
+            for event in StatusEvent.objects.filter(wamid=wamid, applied=False):
+                apply_status(event)
+    return "sent"
+
+
+def _window_open(row: OutboundMessage, now) -> bool:
+    contact = getattr(row.resident, "whatsapp", None) if row.resident else None
+    return contact is not None and contact.window_open(now)
+
+
+def _backoff(row: OutboundMessage, code: int) -> float:
+    n = row.attempts
+    if code in api.PER_RECIPIENT:
+        return 4.0 ** (n - 1)  # Meta: retry after 4^X seconds, X from 0
+    if code in {4, 80007, 130429}:
+        return min(2.0**n, 60)
+    if code == 131057:
+        return 30
+    return min(5 * 4.0 ** (n - 1), 600)
+
+
+def _handle_error(row: OutboundMessage, error: api.CloudAPIError) -> None:
+    text = str(error)
+    logger.info("send %s failed: %s", row.code, text)
+    if error.code == api.OUTSIDE_WINDOW and row.kind != OutboundMessage.Kind.TEMPLATE:
+        _switch_to_template(row, text)
+    elif error.code in api.PAUSE_NUMBER:
+        do_pause_number(row.number, error)
+        # Not the message's fault: it waits, without spending an attempt, for the number.
+        _retry_later(
+            row, 300, attempts=F("attempts") - 1, last_error_code=error.code, last_error=text[:2000]
+        )
+    elif error.retryable and row.attempts < settings.WHATSAPP_MAX_SEND_ATTEMPTS:
+        _retry_later(
+            row, _backoff(row, error.code), last_error_code=error.code, last_error=text[:2000]
+        )
+    else:
+        attention = row.kind != OutboundMessage.Kind.READ
+        _fail(row, error.code, text, attention=attention)
+
+
+def do_pause_number(number: WhatsAppNumber, error: api.CloudAPIError) -> None:
+    updated = WhatsAppNumber.objects.filter(pk=number.pk, paused_at__isnull=True).update(
+        paused_at=timezone.now(), paused_reason=str(error)[:300]
+    )
+    if updated:
+        ChannelAlert.objects.create(
+            village_id=number.village_id,
+            code=error.code,
+            message=f"Pengiriman WhatsApp dihentikan sementara: Meta menjawab {error}. "
+            "Periksa token akses dan status akun di Meta, lalu aktifkan lagi nomor ini.",
+        )
+
+
+def do_resume_number(number: WhatsAppNumber) -> None:
+    WhatsAppNumber.objects.filter(pk=number.pk).update(paused_at=None, paused_reason="")
+    ChannelAlert.objects.filter(
+        village_id=number.village_id, resolved_at__isnull=True, code__in=api.PAUSE_NUMBER
+    ).update(resolved_at=timezone.now())
+
+
+STATUS_STATE = {
+    "sent": State.SENT,
+    "delivered": State.DELIVERED,
+    "read": State.READ,
+    "played": State.READ,
+    "failed": State.FAILED,
+}
+
+
+def apply_status(event: StatusEvent) -> bool:
+    """Move the outbox row forward (never back); unknown wamids wait for their send."""
+    row = OutboundMessage.objects.filter(wamid=event.wamid).first()
+    if row is None:
+        return False
+    new = STATUS_STATE.get(event.status)
+    if new is not None:
+        fields = {}
+        if OutboundMessage.RANK[new] > OutboundMessage.RANK[row.state] and not (
+            new == State.FAILED and row.state in {State.DELIVERED, State.READ}
+        ):
+            fields["state"] = new
+        if new in {State.DELIVERED, State.READ} and row.delivered_at is None:
+            # A read can arrive without a delivered: it was delivered at the same time.
+            fields["delivered_at"] = event.timestamp
+        if new == State.READ and row.read_at is None:
+            fields["read_at"] = event.timestamp
+        if new == State.SENT and row.sent_at is None:
+            fields["sent_at"] = event.timestamp
+        if new == State.FAILED:
+            errors = event.payload.get("errors") or [{}]
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            code = first.get("code") if isinstance(first.get("code"), int) else None
+            fields.update(
+                failed_at=event.timestamp,
+                last_error_code=code,
+                last_error=str(first.get("message") or first.get("title") or "")[:2000],
+                needs_attention=True,
+            )
+        if fields:
+            OutboundMessage.objects.filter(pk=row.pk).update(**fields)
+    StatusEvent.objects.filter(pk=event.pk).update(applied=True)
+    return True
+
+
+def contact_for(resident: Resident) -> Contact:
+    contact, _ = Contact.objects.get_or_create(
+        resident=resident, defaults={"village_id": resident.village_id}
+    )
+    return contact
