@@ -169,7 +169,7 @@ def _ensure_media(message: InboundMessage) -> None:
     body = message.message.get(message.type)
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         return
-    media, created = Media.objects.get_or_create(
+    media, _ = Media.objects.get_or_create(
         message=message,
         defaults={
             "village_id": message.village_id,
@@ -183,7 +183,7 @@ def _ensure_media(message: InboundMessage) -> None:
         return
     try:
         fetch_media(media.pk)
-    except Exception as e:  # noqa: BLE001 - the message goes on; the download retries alone
+    except Exception as e:  # the message goes on; the download retries on its own
         logger.warning(
             "media %s: first download failed (%s); retrying in the background", media.code, e
         )

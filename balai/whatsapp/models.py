@@ -78,6 +78,9 @@ class Contact(models.Model):
     opted_in_at = models.DateTimeField(null=True, blank=True)
     opt_in_text = models.TextField(blank=True)
 
+    def __str__(self) -> str:
+        return f"WhatsApp {self.resident}"
+
     def window_open(self, at: dt.datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.last_inbound_at is not None and at - self.last_inbound_at < WINDOW
@@ -174,6 +177,9 @@ class Media(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.message.type} {self.media_id} ({self.state})"
 
 
 class Template(models.Model):
@@ -299,6 +305,9 @@ class StatusEvent(models.Model):
         ]
         indexes = [models.Index(fields=["applied", "received_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.wamid} {self.status}"
+
 
 class WebhookProblem(models.Model):
     """What a webhook carried that no village can take: an unknown phone_number_id, a
@@ -318,6 +327,9 @@ class WebhookProblem(models.Model):
     payload = models.JSONField()
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.detail[:60]}"
+
 
 class ChannelAlert(models.Model):
     """Something a village's operators must act on (a paused number, a message that needs a
@@ -332,6 +344,9 @@ class ChannelAlert(models.Model):
     class Meta:
         ordering = ["-created"]
 
+    def __str__(self) -> str:
+        return self.message[:80]
+
 
 class RateBucket(models.Model):
     """Token-bucket state for rate limits when there is no Redis (shared by all processes)."""
@@ -339,3 +354,6 @@ class RateBucket(models.Model):
     key = models.CharField(max_length=200, primary_key=True)
     tokens = models.FloatField()
     updated = models.FloatField(help_text="Unix time of the last refill")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.tokens:.1f}"

@@ -11,9 +11,10 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -59,8 +60,40 @@ def webhook(request):
         return HttpResponse("Payload too large", status=413)
     if not signature_valid(body, header):
         return HttpResponseForbidden("Forbidden")
-    ingest(body)
+    try:
+        ingest(body)
+    except (DataError, IntegrityError, ValueError) as e:
+        # Something in the body the database refuses: keep the raw body for operators.
+        logger.warning("webhook body stored as unreadable: %s", e)
+        _problem(WebhookProblem.Kind.UNREADABLE, {"raw": _raw_text(body)}, detail=str(e))
+    except DatabaseError:
+        # The database is unavailable: Meta retries non-200 answers for up to 7 days.
+        logger.exception("webhook not stored; asking Meta to retry")
+        return HttpResponse("Temporarily unavailable", status=503)
     return HttpResponse("OK")
+
+
+def _raw_text(body: bytes) -> str:
+    return body[:100_000].decode("utf-8", "replace")
+
+
+def _reject_constant(name):
+    raise ValueError(f"JSON constant {name} is not allowed")
+
+
+# \ud800-\udfff escapes: valid as a pair (emoji), invalid alone; only then check closely.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def parse(body: bytes):
+    """The JSON body, or None when it is not strict JSON that the database can store."""
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+        if _SURROGATE_ESCAPE.search(body):
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
+        return None
+    return data
 
 
 def _handshake(request):
@@ -101,18 +134,16 @@ def _dicts(value) -> list[dict]:
 @transaction.atomic
 def ingest(body: bytes) -> list[int]:
     """Store everything a signed webhook body carries; return the new inbound message ids."""
-    try:
-        envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        envelope = None
+    envelope = parse(body)
     if not isinstance(envelope, dict):
         _problem(
             WebhookProblem.Kind.UNREADABLE,
-            {"raw": body[:100_000].decode("utf-8", "replace")},
-            detail="body is not a JSON object",
+            {"raw": _raw_text(body)},
+            detail="body is not strict JSON with an object at the top",
         )
         return []
     values = []
+    skipped = False
     for entry in _dicts(envelope.get("entry")):
         for change in _dicts(entry.get("changes")):
             value = change.get("value")
@@ -124,8 +155,12 @@ def ingest(body: bytes) -> list[int]:
                 _problem(
                     WebhookProblem.Kind.OTHER_FIELD, change, detail=f"field {change.get('field')!r}"
                 )
+                skipped = True
                 continue
             values.append(value)
+    if not values and not skipped:
+        _problem(WebhookProblem.Kind.UNREADABLE, envelope, detail="no entry[].changes[].value")
+        return []
     phone_ids = set()
     for value in values:
         metadata = value.get("metadata")
