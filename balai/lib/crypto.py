@@ -47,8 +47,10 @@ class EncryptedCharField(models.TextField):
     """A text column holding ciphertext; Python code only ever sees the plain value."""
 
     def from_db_value(self, value, expression, connection):
-        return None if value in (None, "") else decrypt(value)
+        return value if value in (None, "") else decrypt(value)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
-        return value if value in (None, "") else encrypt(value)
+        if value is None:
+            return None if self.null else ""
+        return "" if value == "" else encrypt(value)

@@ -8,6 +8,7 @@ from balai.villages.access import access_membership, staff_view
 from balai.villages.actions import do_add_staff, do_audit, do_deactivate_staff
 from balai.villages.forms import AreaForm, StaffForm, VillageForm
 from balai.villages.models import Area, Membership, Village
+from balai.whatsapp.views import open_alerts
 
 
 @login_required
@@ -33,6 +34,7 @@ def dashboard(request, staff):
         "next_opening": village.next_opening(),
         "resident_count": village.residents.count() if staff.can("view_residents") else None,
         "staff_count": village.memberships.filter(is_active=True).count(),
+        "channel_alerts": open_alerts(staff, limit=5),
     }
     return render(request, "villages/dashboard.html", context)
 
