@@ -19,8 +19,12 @@ class WebhookTestCase(ChannelTestCase):
     def post(self, body, **headers):
         raw, signature = signed(body)
         with self.captureOnCommitCallbacks(execute=True):
-            return self.client.post("/whatsapp/webhook", raw, content_type="application/json",
-                                    **{**signature, **headers})
+            return self.client.post(
+                "/whatsapp/webhook",
+                raw,
+                content_type="application/json",
+                **{**signature, **headers},
+            )
 
     def receive(self, *messages, **kwargs):
         response = self.post(envelope(*messages, **kwargs))

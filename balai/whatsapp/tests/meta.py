@@ -22,8 +22,14 @@ PAYLOADS = json.loads((Path(__file__).parent / "payloads" / "messages.json").rea
 _ids = itertools.count(1)
 
 
-def message(kind: str, *, wa_id: str | None = "6281234567890", wamid: str | None = None,
-            user_id: str | None = None, **overrides) -> dict:
+def message(
+    kind: str,
+    *,
+    wa_id: str | None = "6281234567890",
+    wamid: str | None = None,
+    user_id: str | None = None,
+    **overrides,
+) -> dict:
     element = copy.deepcopy(PAYLOADS[kind])
     element["id"] = wamid or f"wamid.TEST{next(_ids)}"
     element["timestamp"] = str(int(time.time()))
@@ -35,11 +41,19 @@ def message(kind: str, *, wa_id: str | None = "6281234567890", wamid: str | None
     return element
 
 
-def envelope(*messages: dict, statuses=(), errors=(), phone_number_id="106540352242922",
-             name="Siti Aminah", user_id: str | None = None, contacts=None) -> dict:
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "15550783881",
-                          "phone_number_id": phone_number_id}}
+def envelope(
+    *messages: dict,
+    statuses=(),
+    errors=(),
+    phone_number_id="106540352242922",
+    name="Siti Aminah",
+    user_id: str | None = None,
+    contacts=None,
+) -> dict:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": phone_number_id},
+    }
     if messages:
         if contacts is None:
             contacts = []
@@ -56,18 +70,28 @@ def envelope(*messages: dict, statuses=(), errors=(), phone_number_id="106540352
         value["statuses"] = list(statuses)
     if errors:
         value["errors"] = list(errors)
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "102290129340398",
-                       "changes": [{"value": value, "field": "messages"}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}],
+    }
 
 
 def status(wamid: str, state: str, *, recipient="6281234567890", error_code=None) -> dict:
-    item = {"id": wamid, "status": state, "timestamp": str(int(time.time())),
-            "recipient_id": recipient}
+    item = {
+        "id": wamid,
+        "status": state,
+        "timestamp": str(int(time.time())),
+        "recipient_id": recipient,
+    }
     if error_code:
-        item["errors"] = [{"code": error_code, "title": "Message undeliverable.",
-                           "message": "Message undeliverable.",
-                           "error_data": {"details": "Message Undeliverable."}}]
+        item["errors"] = [
+            {
+                "code": error_code,
+                "title": "Message undeliverable.",
+                "message": "Message undeliverable.",
+                "error_data": {"details": "Message Undeliverable."},
+            }
+        ]
     return item
 
 
@@ -77,10 +101,18 @@ def signed(body: dict | bytes) -> tuple[bytes, dict]:
 
 
 def meta_error(code: int, message: str, status: int = 400) -> httpx.Response:
-    return httpx.Response(status, json={"error": {
-        "message": f"(#{code}) {message}", "type": "OAuthException", "code": code,
-        "error_data": {"messaging_product": "whatsapp", "details": message},
-        "fbtrace_id": "AbCdEf"}})
+    return httpx.Response(
+        status,
+        json={
+            "error": {
+                "message": f"(#{code}) {message}",
+                "type": "OAuthException",
+                "code": code,
+                "error_data": {"messaging_product": "whatsapp", "details": message},
+                "fbtrace_id": "AbCdEf",
+            }
+        },
+    )
 
 
 class FakeCloudAPI(httpx.MockTransport):
@@ -112,9 +144,14 @@ class FakeCloudAPI(httpx.MockTransport):
             if body.get("status") == "read":
                 return httpx.Response(200, json={"success": True})
             to = body.get("to") or body.get("recipient")
-            return httpx.Response(200, json={
-                "messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
-                "messages": [{"id": f"wamid.OUT{next(_ids)}"}]})
+            return httpx.Response(
+                200,
+                json={
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"input": to, "wa_id": to}],
+                    "messages": [{"id": f"wamid.OUT{next(_ids)}"}],
+                },
+            )
         media_id = path.rstrip("/").rsplit("/", 1)[-1]
         if "/download/" in path or media_id in self.media:
             if self.media_failures:
@@ -124,12 +161,20 @@ class FakeCloudAPI(httpx.MockTransport):
                 content, mime = self.media[media_id]
                 return httpx.Response(200, content=content, headers={"Content-Type": mime})
             content, mime = self.media[media_id]
-            return httpx.Response(200, json={
-                "messaging_product": "whatsapp", "id": media_id, "mime_type": mime,
-                "sha256": hashlib.sha256(content).hexdigest(), "file_size": len(content),
-                "url": f"https://lookaside.fbsbx.com/download/{media_id}"})
-        return meta_error(100, f"Unsupported get request. Object with ID '{media_id}' "
-                               "does not exist")
+            return httpx.Response(
+                200,
+                json={
+                    "messaging_product": "whatsapp",
+                    "id": media_id,
+                    "mime_type": mime,
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "file_size": len(content),
+                    "url": f"https://lookaside.fbsbx.com/download/{media_id}",
+                },
+            )
+        return meta_error(
+            100, f"Unsupported get request. Object with ID '{media_id}' does not exist"
+        )
 
     def texts(self) -> list[str]:
         return [b["text"]["body"] for b in self.sent if b.get("type") == "text"]

@@ -61,5 +61,9 @@ class PywaCorpusTest(WebhookTestCase):
                     self.assertEqual(message.state, "processed", message.error)
                     self.assertEqual(message.village, self.village)
                 # Whatever was not a message went somewhere visible.
-                self.assertTrue(wamids or StatusEvent.objects.count() > statuses
-                                or WebhookProblem.objects.count() > problems, name)
+                self.assertTrue(
+                    wamids
+                    or StatusEvent.objects.count() > statuses
+                    or WebhookProblem.objects.count() > problems,
+                    name,
+                )

@@ -6,7 +6,6 @@ from balai.residents.models import Resident
 from balai.whatsapp.models import (
     Contact,
     InboundMessage,
-    OutboundMessage,
     StatusEvent,
     WebhookProblem,
 )
@@ -18,17 +17,26 @@ SILENT = {"reaction", "unreaction", "edit", "revoke", "system_number_change"}
 
 class HandshakeTest(WebhookTestCase):
     def test_right_token_echoes_the_challenge(self):
-        response = self.client.get("/whatsapp/webhook", {
-            "hub.mode": "subscribe", "hub.verify_token": "test-verify-token-0123456789",
-            "hub.challenge": "1158201444"})
+        response = self.client.get(
+            "/whatsapp/webhook",
+            {
+                "hub.mode": "subscribe",
+                "hub.verify_token": "test-verify-token-0123456789",
+                "hub.challenge": "1158201444",
+            },
+        )
         self.assertEqual((response.status_code, response.content), (200, b"1158201444"))
 
     def test_wrong_token_or_mode_is_forbidden(self):
-        for params in ({"hub.mode": "subscribe", "hub.verify_token": "meatyhamhock",
-                        "hub.challenge": "1"},
-                       {"hub.mode": "unsubscribe",
-                        "hub.verify_token": "test-verify-token-0123456789", "hub.challenge": "1"},
-                       {}):
+        for params in (
+            {"hub.mode": "subscribe", "hub.verify_token": "meatyhamhock", "hub.challenge": "1"},
+            {
+                "hub.mode": "unsubscribe",
+                "hub.verify_token": "test-verify-token-0123456789",
+                "hub.challenge": "1",
+            },
+            {},
+        ):
             self.assertEqual(self.client.get("/whatsapp/webhook", params).status_code, 403)
 
 
@@ -43,34 +51,56 @@ class SignatureTest(WebhookTestCase):
     def test_wrong_signature_is_403_and_nothing_is_stored(self):
         raw, _ = signed(envelope(message("text")))
         for header in ["sha256=" + "0" * 64, "sha1=abc", "garbage", ""]:
-            response = self.client.post("/whatsapp/webhook", raw, content_type="application/json",
-                                        HTTP_X_HUB_SIGNATURE_256=header or " ")
+            response = self.client.post(
+                "/whatsapp/webhook",
+                raw,
+                content_type="application/json",
+                HTTP_X_HUB_SIGNATURE_256=header or " ",
+            )
             self.assertIn(response.status_code, {401, 403}, header)
         # Signed with another app's secret, or over different bytes (re-serialised JSON).
         from balai.whatsapp.webhook import sign
 
         other = sign(raw, "some-other-app-secret")
-        self.assertEqual(self.client.post("/whatsapp/webhook", raw, content_type="application/json",
-                                          HTTP_X_HUB_SIGNATURE_256=other).status_code, 403)
+        self.assertEqual(
+            self.client.post(
+                "/whatsapp/webhook",
+                raw,
+                content_type="application/json",
+                HTTP_X_HUB_SIGNATURE_256=other,
+            ).status_code,
+            403,
+        )
         reserialised = json.dumps(json.loads(raw), indent=1).encode()
-        self.assertEqual(self.client.post("/whatsapp/webhook", reserialised,
-                                          content_type="application/json",
-                                          HTTP_X_HUB_SIGNATURE_256=sign(raw)).status_code, 403)
+        self.assertEqual(
+            self.client.post(
+                "/whatsapp/webhook",
+                reserialised,
+                content_type="application/json",
+                HTTP_X_HUB_SIGNATURE_256=sign(raw),
+            ).status_code,
+            403,
+        )
         self.assertFalse(InboundMessage.objects.exists())
 
     def test_bodies_over_3_mb_are_refused(self):
         raw = b'{"object": "' + b"x" * (3 * 1024 * 1024) + b'"}'
         _, headers = signed(raw)
-        response = self.client.post("/whatsapp/webhook", raw, content_type="application/json",
-                                    **headers)
+        response = self.client.post(
+            "/whatsapp/webhook", raw, content_type="application/json", **headers
+        )
         self.assertEqual(response.status_code, 413)
         self.assertFalse(WebhookProblem.objects.exists())
 
     @override_settings(WHATSAPP_APP_SECRET="")
     def test_without_an_app_secret_nothing_is_accepted(self):
         raw = json.dumps(envelope(message("text"))).encode()
-        response = self.client.post("/whatsapp/webhook", raw, content_type="application/json",
-                                    HTTP_X_HUB_SIGNATURE_256="sha256=00")
+        response = self.client.post(
+            "/whatsapp/webhook",
+            raw,
+            content_type="application/json",
+            HTTP_X_HUB_SIGNATURE_256="sha256=00",
+        )
         self.assertEqual(response.status_code, 503)
         self.assertFalse(InboundMessage.objects.exists())
 
@@ -96,18 +126,30 @@ class IngestTest(WebhookTestCase):
                     self.assertEqual(reads[0]["message_id"], element["id"])
                     self.assertEqual(reads[0]["typing_indicator"], {"type": "text"})
                     self.assertEqual(len(replies), 1)
-                    expected = ("belum bisa kami baca" if kind in {"unsupported", "unknown_type"}
-                                else "sudah kami terima")
+                    expected = (
+                        "belum bisa kami baca"
+                        if kind in {"unsupported", "unknown_type"}
+                        else "sudah kami terima"
+                    )
                     self.assertIn(expected, replies[0])
 
     def test_text_and_replies_are_understood(self):
-        self.receive(message("text"), message("button_reply"), message("list_reply"),
-                     message("template_quick_reply"))
+        self.receive(
+            message("text"),
+            message("button_reply"),
+            message("list_reply"),
+            message("template_quick_reply"),
+        )
         texts = {m.type + m.reply_id: m.text for m in InboundMessage.objects.all()}
-        self.assertEqual(texts, {"text": "sy mw bkin srt domisili gmn y",
-                                 "interactivemenu-surat": "Ajukan surat",
-                                 "interactivesurat-domisili": "Surat domisili",
-                                 "buttonBERHENTI": "Berhenti"})
+        self.assertEqual(
+            texts,
+            {
+                "text": "sy mw bkin srt domisili gmn y",
+                "interactivemenu-surat": "Ajukan surat",
+                "interactivesurat-domisili": "Surat domisili",
+                "buttonBERHENTI": "Berhenti",
+            },
+        )
 
     def test_redelivered_webhook_is_processed_once(self):
         body = envelope(message("text", wamid="wamid.ONCE"))
@@ -129,16 +171,20 @@ class IngestTest(WebhookTestCase):
         budi = Resident.objects.get(phone="+6285700001111")
         self.assertEqual((budi.village, budi.name), (self.village, "Budi"))
         # The same person writing to the other village is that village's resident.
-        self.receive(message("text", wa_id="6285700001111"), name="Budi",
-                     phone_number_id="106540352242923")
+        self.receive(
+            message("text", wa_id="6285700001111"), name="Budi", phone_number_id="106540352242923"
+        )
         self.assertEqual(Resident.objects.filter(phone="+6285700001111").count(), 2)
 
     def test_bsuid_only_identity(self):
-        self.receive(message("text", wa_id=None, user_id="ID.1502576394655843"),
-                     user_id="ID.1502576394655843", name="pengguna_tanpa_nomor")
+        self.receive(
+            message("text", wa_id=None, user_id="ID.1502576394655843"),
+            user_id="ID.1502576394655843",
+            name="pengguna_tanpa_nomor",
+        )
         resident = Resident.objects.get(wa_user_id="ID.1502576394655843")
         self.assertEqual(resident.phone, "")
-        reply = [b for b in self.meta.sent if b.get("type") == "text"][0]
+        reply = next(b for b in self.meta.sent if b.get("type") == "text")
         self.assertEqual(reply["recipient"], "ID.1502576394655843")
         self.assertNotIn("to", reply)
 
@@ -162,26 +208,35 @@ class IngestTest(WebhookTestCase):
         self.assertFalse(InboundMessage.objects.exists())
         problem = WebhookProblem.objects.get()
         self.assertEqual((problem.kind, problem.phone_number_id), ("unknown_number", "999"))
-        self.assertEqual(problem.payload["messages"][0]["text"]["body"],
-                         "sy mw bkin srt domisili gmn y")
+        self.assertEqual(
+            problem.payload["messages"][0]["text"]["body"], "sy mw bkin srt domisili gmn y"
+        )
 
     def test_platform_errors_are_kept(self):
-        error = {"code": 130429, "title": "Rate limit hit", "message": "Rate limit hit",
-                 "error_data": {"details": "Cloud API message throughput has been reached."}}
+        error = {
+            "code": 130429,
+            "title": "Rate limit hit",
+            "message": "Rate limit hit",
+            "error_data": {"details": "Cloud API message throughput has been reached."},
+        }
         self.post(envelope(errors=[error]))
         problem = WebhookProblem.objects.get()
-        self.assertEqual((problem.kind, problem.code, problem.village),
-                         ("platform_error", 130429, self.village))
+        self.assertEqual(
+            (problem.kind, problem.code, problem.village), ("platform_error", 130429, self.village)
+        )
 
     def test_several_entries_and_changes_are_all_walked(self):
         first = envelope(message("text", wamid="wamid.A"))
         second = envelope(message("text", wamid="wamid.B"), phone_number_id="106540352242923")
         first["entry"].append(second["entry"][0])
         first["entry"][0]["changes"].append(
-            envelope(message("location", wamid="wamid.C"))["entry"][0]["changes"][0])
+            envelope(message("location", wamid="wamid.C"))["entry"][0]["changes"][0]
+        )
         self.post(first)
-        self.assertEqual(dict(InboundMessage.objects.values_list("wamid", "village__slug")),
-                         {"wamid.A": "pondok", "wamid.B": "tigawasa", "wamid.C": "pondok"})
+        self.assertEqual(
+            dict(InboundMessage.objects.values_list("wamid", "village__slug")),
+            {"wamid.A": "pondok", "wamid.B": "tigawasa", "wamid.C": "pondok"},
+        )
 
     def test_signed_but_unreadable_bodies_are_kept_not_crashed_on(self):
         for raw in [b"not json", b"[1, 2]", b'{"entry": "x"}', b'{"entry": [{"changes": [1]}]}']:
@@ -196,8 +251,9 @@ class StatusTest(WebhookTestCase):
         from balai.whatsapp import messages as build
         from balai.whatsapp.outbox import do_send
 
-        Contact.objects.create(resident=self.resident, village=self.village,
-                               last_inbound_at=self.resident.created)
+        Contact.objects.create(
+            resident=self.resident, village=self.village, last_inbound_at=self.resident.created
+        )
         with self.captureOnCommitCallbacks(execute=True):
             row = do_send(self.resident, build.text("Surat Anda sudah jadi."))
         row.refresh_from_db()
@@ -226,8 +282,9 @@ class StatusTest(WebhookTestCase):
         row = self._sent_row()
         self.post(envelope(statuses=[status(row.wamid, "failed", error_code=131026)]))
         row.refresh_from_db()
-        self.assertEqual((row.state, row.last_error_code, row.needs_attention),
-                         ("failed", 131026, True))
+        self.assertEqual(
+            (row.state, row.last_error_code, row.needs_attention), ("failed", 131026, True)
+        )
 
     def test_status_for_an_unknown_wamid_waits_and_is_kept_once(self):
         for _ in range(2):
@@ -239,10 +296,12 @@ class StatusTest(WebhookTestCase):
 class HostileBodiesTest(WebhookTestCase):
     def test_bodies_the_database_cannot_store_are_kept_as_text(self):
         text = json.dumps(envelope(message("text")))
-        for raw in [text.replace('"sy mw', '"\\ud800 sy mw').encode(),  # lone surrogate
-                    text.replace('"timestamp": "', '"x": Infinity, "timestamp": "').encode(),
-                    text.replace('"timestamp": "', '"x": NaN, "timestamp": "').encode(),
-                    b"[" * 5000 + b"]" * 5000]:
+        for raw in [
+            text.replace('"sy mw', '"\\ud800 sy mw').encode(),  # lone surrogate
+            text.replace('"timestamp": "', '"x": Infinity, "timestamp": "').encode(),
+            text.replace('"timestamp": "', '"x": NaN, "timestamp": "').encode(),
+            b"[" * 5000 + b"]" * 5000,
+        ]:
             with self.subTest(raw=raw[:40]):
                 self.assertEqual(self.post(raw).status_code, 200)
         self.assertFalse(InboundMessage.objects.exists())
