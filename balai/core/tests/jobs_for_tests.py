@@ -17,3 +17,10 @@ def flaky(key: str, fail_times: int) -> str:
 def refuses() -> None:
     CALLS.append("refuses")
     raise PermanentError("bad input")
+
+
+@job()
+def write_file(path: str, text: str) -> str:
+    with open(path, "w") as f:
+        f.write(text)
+    return text

@@ -2,7 +2,7 @@ import threading
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from balai.core.schedule import run_scheduler
 
@@ -37,6 +37,8 @@ class Command(BaseCommand):
             ).start()
         try:
             if settings.TASK_BACKEND == "rq":
+                if batch:
+                    raise CommandError("--batch is for the database backend only")
                 call_command(
                     "rqworker",
                     *queues.split(","),
