@@ -8,6 +8,9 @@ village's staff cannot reach the other's data.
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import TestCase
 
 from balai.residents.models import Resident
@@ -16,6 +19,31 @@ from balai.villages.models import Area, Village
 from balai.villages.roles import Role
 
 PASSWORD = "persona-password-123"
+_app = None
+
+
+def in_process_app(environ, start_response):
+    """``get_wsgi_application()``, called the way Django's test client calls it.
+
+    A bare WSGI handler runs ``close_old_connections`` at the start and end of each request;
+    inside a TestCase (one open transaction) that would close the test's connection on
+    PostgreSQL. ``django.test.client.ClientHandler`` disconnects it for the same reason.
+    """
+    global _app
+    if _app is None:
+        _app = get_wsgi_application()
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        result = _app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            result.close()  # sends request_finished now, while the receiver is off
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return [body]
 
 
 def make_village(slug: str, name: str, tz: str, code: str, provinsi: str) -> Village:

@@ -2,10 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from balai.core import views as core_views
+
 admin.site.site_header = "Balai — administrasi platform"
 admin.site.site_title = "Balai"
 
 urlpatterns = [
+    path("healthz", core_views.healthz),
     path("", include("balai.accounts.urls")),
     path("", include("balai.villages.urls")),
     path("", include("balai.residents.urls")),

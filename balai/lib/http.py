@@ -1,8 +1,8 @@
 """The one seam for outbound HTTP (Cloud API, media downloads, the simulator's webhooks).
 
 Everything that leaves the process goes through ``request()``. Tests swap the transport with
-``use_transport()`` — e.g. ``httpx.WSGITransport`` to run the simulator and the webhook in
-process — instead of mocking Balai's own functions.
+``use_transport()`` — e.g. ``httpx.WSGITransport(app=balai.test.in_process_app)`` to run the
+simulator and the webhook in process — instead of mocking Balai's own functions.
 """
 
 import contextlib

@@ -65,6 +65,9 @@ def buttons(
     ids = [i for i, _ in choices]
     if len(set(ids)) != len(ids):
         raise MessageLimitError("reply buttons need distinct ids")
+    titles = [t for _, t in choices]
+    if len(set(titles)) != len(titles):
+        raise MessageLimitError("reply buttons need distinct titles")
     interactive = {
         "type": "button",
         "body": {"text": _check(body, INTERACTIVE_BODY_MAX, "interactive body")},

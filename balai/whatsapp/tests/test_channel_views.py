@@ -374,15 +374,16 @@ class CheckTest(ChannelViewTestCase):
 
     def test_check_against_the_simulator_in_process(self):
         """The real HTTP path, if the simulator's fake Graph API is there to answer it."""
-        from django.core.handlers.wsgi import WSGIHandler
         from django.urls import Resolver404, resolve
+
+        from balai.test import in_process_app
 
         try:
             resolve(f"/simulator/graph/v25.0/{self.number.phone_number_id}")
         except Resolver404:
             self.skipTest("balai.simulator has no fake Graph API yet")
         self.login(self.operator)
-        with use_transport(httpx.WSGITransport(app=WSGIHandler())):
+        with use_transport(httpx.WSGITransport(app=in_process_app)):
             response = self.client.post(self.check_url, follow=True)
         self.assertContains(response, "Nomor terhubung: 15550783881")
         number = self.reload()

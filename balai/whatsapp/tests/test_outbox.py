@@ -200,6 +200,7 @@ class BuildersTest(WebhookTestCase):
                 "button title is 23 characters; WhatsApp allows 20",
             ),
             (lambda: build.buttons("b", [("1", "a"), ("1", "b")]), "distinct ids"),
+            (lambda: build.buttons("b", [("1", "Ya"), ("2", "Ya")]), "distinct titles"),
             (
                 lambda: build.list_message(
                     "b", "Pilih", [("", [(str(i), "x") for i in range(11)])]

@@ -43,7 +43,13 @@ class WorkerKilledTest(SimpleTestCase):
 
     def test_killed_mid_processing_then_restarted(self):
         self.balai("migrate", "-v0")
-        self.balai("seed_demo")
+        self.shell(
+            "from balai.villages.models import Village as V; "
+            "from balai.whatsapp.models import WhatsAppNumber as N; "
+            "v = V.objects.create(slug='pondok', name='Pondok', official_code='33', "
+            "kecamatan='K', kabupaten='K', provinsi='P'); "
+            "N.objects.create(village=v, phone_number_id='106540352242922')"
+        )
         body = self.dir / "webhook.json"
         body.write_text(json.dumps(envelope(message("text", wamid="wamid.KILL"))))
         self.shell(
