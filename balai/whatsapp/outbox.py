@@ -331,3 +331,17 @@ def contact_for(resident: Resident) -> Contact:
         resident=resident, defaults={"village_id": resident.village_id}
     )
     return contact
+
+
+def do_record_opt_in(resident: Resident, text_shown: str) -> Contact:
+    """Record that the resident agreed to receive template messages, with the exact text
+    they were shown (Meta requires opt-in for templates; UU PDP requires consent)."""
+    contact = contact_for(resident)
+    contact.opted_in_at = timezone.now()
+    contact.opt_in_text = text_shown
+    contact.save(update_fields=["opted_in_at", "opt_in_text"])
+    return contact
+
+
+def do_record_opt_out(resident: Resident) -> None:
+    Contact.objects.filter(resident=resident).update(opted_in_at=None)

@@ -276,3 +276,18 @@ class BuildersTest(WebhookTestCase):
                 "components": [{"type": "body", "parameters": [{"type": "text", "text": "Siti"}]}],
             },
         )
+
+
+class OptInTest(WebhookTestCase):
+    def test_opt_in_keeps_the_text_and_time_and_can_be_withdrawn(self):
+        from balai.whatsapp.outbox import do_record_opt_in, do_record_opt_out
+
+        text = "Saya bersedia menerima kabar layanan Desa Pondok lewat WhatsApp."
+        contact = do_record_opt_in(self.resident, text)
+        contact.refresh_from_db()
+        self.assertEqual(contact.opt_in_text, text)
+        self.assertIsNotNone(contact.opted_in_at)
+        do_record_opt_out(self.resident)
+        contact.refresh_from_db()
+        self.assertIsNone(contact.opted_in_at)
+        self.assertEqual(contact.opt_in_text, text)  # the evidence of what was agreed stays
