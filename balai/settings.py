@@ -103,6 +103,7 @@ if DATABASE_URL:
         _db.setdefault("TEST", {})["NAME"] = _db["NAME"]
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "balai.sqlite3"}
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes; IMMEDIATE makes
     # write transactions take the lock up front instead of failing half-way with "locked".

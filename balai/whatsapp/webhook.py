@@ -12,9 +12,12 @@ import hmac
 import json
 import logging
 import re
+import time
 
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -166,11 +169,7 @@ def ingest(body: bytes) -> list[int]:
         metadata = value.get("metadata")
         if isinstance(metadata, dict) and isinstance(metadata.get("phone_number_id"), str):
             phone_ids.add(metadata["phone_number_id"])
-    numbers = (
-        {n.phone_number_id: n for n in WhatsAppNumber.objects.filter(phone_number_id__in=phone_ids)}
-        if phone_ids
-        else {}
-    )
+    numbers = numbers_by_id(phone_ids)
 
     new_ids = []
     for value in values:
@@ -202,6 +201,30 @@ def ingest(body: bytes) -> list[int]:
         for message_id in new_ids:
             enqueue_durably(process_inbound, message_id)
     return new_ids
+
+
+# phone_number_id → (expiry, number): saves a query per webhook. Only known numbers are
+# cached, so a newly connected number is found at once; a moved number within a minute.
+_NUMBER_CACHE: dict[str, tuple[float, WhatsAppNumber]] = {}
+NUMBER_CACHE_SECONDS = 60
+
+
+@receiver([post_save, post_delete], sender=WhatsAppNumber)
+def _forget_numbers(**kwargs) -> None:
+    _NUMBER_CACHE.clear()
+
+
+def numbers_by_id(phone_ids: set[str]) -> dict[str, WhatsAppNumber]:
+    now = time.monotonic()
+    found = {pid: hit[1] for pid in phone_ids if (hit := _NUMBER_CACHE.get(pid)) and hit[0] > now}
+    missing = phone_ids - found.keys()
+    if missing:
+        for number in WhatsAppNumber.objects.filter(phone_number_id__in=missing).only(
+            "id", "village_id", "phone_number_id"
+        ):
+            _NUMBER_CACHE[number.phone_number_id] = (now + NUMBER_CACHE_SECONDS, number)
+            found[number.phone_number_id] = number
+    return found
 
 
 def _contacts(value) -> dict:
@@ -256,22 +279,19 @@ def _store_messages(number, value) -> list[int]:
             )
             continue
         kind = message.get("type") if isinstance(message.get("type"), str) else "unknown"
-        try:
-            with transaction.atomic():
-                stored = InboundMessage.objects.create(
-                    village_id=number.village_id,
-                    number=number,
-                    wamid=message["id"],
-                    wa_id=wa_id[:40],
-                    user_id=user_id[:140],
-                    profile_name=contact.get("name", ""),
-                    type=kind[:30],
-                    message=message,
-                    sent_at=_parse_time(message.get("timestamp")),
-                )
-        except IntegrityError:
-            continue  # a redelivery: stored and queued the first time
-        new_ids.append(stored.id)
+        stored_id = InboundMessage.objects.insert_new(
+            village_id=number.village_id,
+            number_id=number.id,
+            wamid=message["id"],
+            wa_id=wa_id[:40],
+            user_id=user_id[:140],
+            profile_name=contact.get("name", ""),
+            type=kind[:30],
+            message=message,
+            sent_at=_parse_time(message.get("timestamp")),
+        )
+        if stored_id is not None:  # None: a redelivery, stored and queued the first time
+            new_ids.append(stored_id)
     return new_ids
 
 
