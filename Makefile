@@ -51,3 +51,14 @@ test-postgres: env
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
+
+bench-webhook: env  ## signed-webhook ingest vs a bare endpoint, SQLite and PostgreSQL -> docs/benchmarks.md
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's wrk (HTTP load generator)…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; \
+	  fi; \
+	  command -v wrk >/dev/null 2>&1 || { \
+	    echo "bench-webhook needs wrk (an HTTP load generator) and could not install it:" \
+	      "run as root on Debian/Ubuntu, or install wrk yourself." >&2; exit 1; }; }
+	$(UV) run python scripts/bench_webhook.py $(BENCH_ARGS)
