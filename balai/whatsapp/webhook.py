@@ -77,7 +77,8 @@ def webhook(request):
 
 
 def _raw_text(body: bytes) -> str:
-    return body[:100_000].decode("utf-8", "replace")
+    # PostgreSQL text and jsonb cannot hold NUL characters.
+    return body[:100_000].decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 def _reject_constant(name):
@@ -90,6 +91,8 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 def parse(body: bytes):
     """The JSON body, or None when it is not strict JSON that the database can store."""
+    if b"\x00" in body or b"\\u0000" in body:
+        return None  # NUL cannot be stored in PostgreSQL's jsonb; Meta never sends it
     try:
         data = json.loads(body, parse_constant=_reject_constant)
         if _SURROGATE_ESCAPE.search(body):

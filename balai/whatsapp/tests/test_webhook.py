@@ -301,11 +301,13 @@ class HostileBodiesTest(WebhookTestCase):
             text.replace('"timestamp": "', '"x": Infinity, "timestamp": "').encode(),
             text.replace('"timestamp": "', '"x": NaN, "timestamp": "').encode(),
             b"[" * 5000 + b"]" * 5000,
+            text.replace("gmn y", "gmn y \\u0000").encode(),  # NUL: not storable in jsonb
+            b'{"entry": "\x00"}',
         ]:
             with self.subTest(raw=raw[:40]):
                 self.assertEqual(self.post(raw).status_code, 200)
         self.assertFalse(InboundMessage.objects.exists())
-        self.assertEqual(WebhookProblem.objects.filter(kind="unreadable").count(), 4)
+        self.assertEqual(WebhookProblem.objects.filter(kind="unreadable").count(), 6)
 
     def test_a_surrogate_pair_emoji_is_fine(self):
         text = json.dumps(envelope(message("text"))).replace("gmn y", "gmn y \\ud83d\\ude4f")
