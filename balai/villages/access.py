@@ -103,12 +103,6 @@ def access_resident(staff: Staff, code: str):
     return access_object(staff, Resident.objects.select_related("area"), code=code)
 
 
-def access_area(staff: Staff, code: str):
-    from balai.villages.models import Area
-
-    return access_object(staff, Area, code=code)
-
-
 def access_membership(staff: Staff, code: str):
     staff.require("view_staff")
     return access_object(staff, Membership.objects.select_related("user"), code=code)

@@ -1,5 +1,3 @@
-import json
-
 from django import forms
 
 from balai.villages.models import WEEKDAYS, Area, Village, validate_office_hours
@@ -59,7 +57,7 @@ class VillageForm(forms.ModelForm):
                     raise forms.ValidationError(f"Tulis jam sebagai 08:00-15:00 (bukan '{span}').")
                 hours[day.lower()].append([start.strip(), end.strip()])
         validate_office_hours(hours)
-        return json.loads(json.dumps(hours))
+        return hours
 
     def save(self, commit=True):
         self.instance.office_hours = self.cleaned_data["office_hours_text"]

@@ -6,8 +6,6 @@ exact body in the outbox first), and keeps listeners and duplicate detection in 
 memory. What Balai needs from the API is four calls; they are here.
 """
 
-import hashlib
-
 import httpx
 
 from balai.lib import http
@@ -128,9 +126,3 @@ class CloudAPI:
             files={"file": (filename, content, mime_type)},
         )
         return data["id"]
-
-
-def sha256_b64(content: bytes) -> str:
-    import base64
-
-    return base64.b64encode(hashlib.sha256(content).digest()).decode()

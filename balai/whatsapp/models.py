@@ -85,10 +85,6 @@ class Contact(models.Model):
         at = at or timezone.now()
         return self.last_inbound_at is not None and at - self.last_inbound_at < WINDOW
 
-    @property
-    def window_closes_at(self) -> dt.datetime | None:
-        return self.last_inbound_at + WINDOW if self.last_inbound_at else None
-
 
 class InboundQuerySet(models.QuerySet):
     def insert_new(self, **values) -> int | None:

@@ -126,7 +126,7 @@ def _problem(kind, payload, *, number=None, phone_number_id="", code=None, detai
     WebhookProblem.objects.create(
         kind=kind,
         village_id=number.village_id if number else None,
-        phone_number_id=str(phone_number_id)[:40],
+        phone_number_id=str(phone_number_id or (number.phone_number_id if number else ""))[:40],
         code=code if isinstance(code, int) else None,
         detail=str(detail)[:2000],
         payload=payload,
@@ -261,7 +261,6 @@ def _store_messages(number, value) -> list[int]:
                 WebhookProblem.Kind.UNREADABLE,
                 {"message": message},
                 number=number,
-                phone_number_id=number.phone_number_id,
                 detail="message without an id",
             )
             continue
@@ -277,7 +276,6 @@ def _store_messages(number, value) -> list[int]:
                 WebhookProblem.Kind.UNREADABLE,
                 {"message": message},
                 number=number,
-                phone_number_id=number.phone_number_id,
                 detail="message without a sender",
             )
             continue
@@ -308,7 +306,6 @@ def _store_statuses(number, value) -> None:
                 WebhookProblem.Kind.UNREADABLE,
                 status,
                 number=number,
-                phone_number_id=number.phone_number_id,
                 detail="status without id/status",
             )
             continue
