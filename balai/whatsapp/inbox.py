@@ -21,7 +21,7 @@ from balai.residents.models import Resident
 from balai.whatsapp import client as api
 from balai.whatsapp import messages as build
 from balai.whatsapp.models import Contact, InboundMessage, Media
-from balai.whatsapp.outbox import do_mark_read, do_send
+from balai.whatsapp.outbox import do_mark_read, do_send, do_send_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +139,8 @@ def process_inbound(message_id: int) -> str:
             _apply_system(message, resident)
         if message.type not in SILENT_TYPES:
             do_mark_read(message)
+        # The window is open again: what waited for it goes first, then the replies.
+        do_send_waiting(resident)
         import_string(settings.WHATSAPP_MESSAGE_HANDLER)(message)
         InboundMessage.objects.filter(pk=message.pk).update(
             state=InboundMessage.State.PROCESSED, processed_at=timezone.now(), error=""

@@ -296,6 +296,10 @@ class OutboundMessage(models.Model):
     last_error_code = models.IntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     needs_attention = models.BooleanField(default=False)
+    # A free-form message swapped for a template outside the 24-hour window: kept here and
+    # sent once the resident answers (balai.whatsapp.outbox.do_send_waiting).
+    waiting_kind = models.CharField(max_length=10, blank=True)
+    waiting_payload = models.JSONField(null=True, blank=True)
     wamid = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -148,6 +148,8 @@ def _switch_to_template(row: OutboundMessage, reason: str) -> bool:
     OutboundMessage.objects.filter(pk=row.pk).update(
         kind=OutboundMessage.Kind.TEMPLATE,
         payload=payload,
+        waiting_kind=row.kind,
+        waiting_payload=row.payload,
         state=State.QUEUED,
         sending_since=None,
         last_error=reason[:2000],
@@ -331,6 +333,32 @@ def contact_for(resident: Resident) -> Contact:
         resident=resident, defaults={"village_id": resident.village_id}
     )
     return contact
+
+
+def do_send_waiting(resident: Resident) -> int:
+    """Queue the messages that waited for this resident to open the 24-hour window (they
+    were replaced by a template invitation); call inside the transaction that opened it."""
+    count = 0
+    waiting = (
+        OutboundMessage.objects.select_for_update()
+        .filter(resident=resident, waiting_payload__isnull=False)
+        .order_by("pk")
+    )
+    for row in waiting:
+        with transaction.atomic():
+            new = OutboundMessage.objects.create(
+                village_id=row.village_id,
+                number_id=row.number_id,
+                resident=resident,
+                to=row.to,
+                kind=row.waiting_kind,
+                payload=row.waiting_payload,
+                purpose=row.purpose,
+            )
+            OutboundMessage.objects.filter(pk=row.pk).update(waiting_kind="", waiting_payload=None)
+            enqueue_durably(send_outbound, new.pk)
+        count += 1
+    return count
 
 
 def do_record_opt_in(resident: Resident, text_shown: str) -> Contact:

@@ -9,7 +9,7 @@ from balai.whatsapp.models import ChannelAlert, Contact, OutboundMessage, Templa
 from balai.whatsapp.outbox import do_resume_number, do_send, send_outbound
 from balai.whatsapp.sweep import sweep_whatsapp
 from balai.whatsapp.tests.base import WebhookTestCase
-from balai.whatsapp.tests.meta import meta_error
+from balai.whatsapp.tests.meta import message, meta_error
 
 
 class OutboxTest(WebhookTestCase):
@@ -133,6 +133,16 @@ class OutboxTest(WebhookTestCase):
             [p["text"] for p in body["template"]["components"][0]["parameters"]],
             ["Siti Aminah", "Pondok"],
         )
+        # The original waits; when Siti answers the invitation it is sent, before the reply.
+        self.assertEqual(row.waiting_payload["text"]["body"], "Halo Bu Siti")
+        self.receive(message("text"))
+        texts = self.meta.texts()
+        self.assertEqual(texts[0], "Halo Bu Siti")
+        self.assertIn("sudah kami terima", texts[1])
+        row.refresh_from_db()
+        self.assertIsNone(row.waiting_payload)
+        self.receive(message("text"))
+        self.assertEqual(self.meta.texts().count("Halo Bu Siti"), 1)
 
     def test_131047_from_meta_without_a_template_fails_visibly(self):
         self.meta.fail = [meta_error(131047, "Re-engagement message")]
@@ -220,10 +230,10 @@ class BuildersTest(WebhookTestCase):
             (lambda: build.image(), "exactly one of link or media_id"),
             (lambda: build.location(100, 0), "out of range"),
         ]
-        for make, message in cases:
+        for make, expected in cases:
             with (
-                self.subTest(message=message),
-                self.assertRaisesMessage(build.MessageLimitError, message),
+                self.subTest(expected=expected),
+                self.assertRaisesMessage(build.MessageLimitError, expected),
             ):
                 make()
 
