@@ -90,10 +90,46 @@ def enqueue_durably(t, *args, **kwargs) -> None:
     """
     from django_tasks_db.backend import DatabaseBackend
 
-    if isinstance(t.get_backend(), DatabaseBackend):
-        t.enqueue(*args, **kwargs)
+    backend = t.get_backend()
+    if isinstance(backend, DatabaseBackend):
+        _insert_db_task(backend, t, args, kwargs)
     else:
         enqueue_on_commit(t, *args, **kwargs)
+
+
+def _insert_db_task(backend, t, args, kwargs) -> None:
+    """The row ``DatabaseBackend.enqueue`` would write, in one direct INSERT.
+
+    On the webhook's hot path ``Task.enqueue()`` (ORM create, ``pre_save`` hook, the
+    ``task_enqueued`` signal) was over a third of the CPU per request (docs/benchmarks.md).
+    The columns are django-tasks-db's own; ``test_worker_killed`` runs its real worker on
+    rows written here.
+    """
+    from django.tasks.base import TaskResultStatus
+    from django.utils.json import normalize_json
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from balai.lib.sql import insert_row
+
+    backend.validate_task(t)
+    insert_row(
+        DBTaskResult,
+        {
+            "id": backend._get_id(),
+            "status": TaskResultStatus.READY,
+            "enqueued_at": timezone.now(),
+            "args_kwargs": normalize_json({"args": list(args), "kwargs": kwargs}),
+            "priority": t.priority,
+            "task_path": t.module_path,
+            "queue_name": t.queue_name,
+            "backend_name": backend.alias,
+            "run_after": t.run_after or get_date_max(),
+            "worker_ids": [],
+            "return_value": None,
+            "exception_class_path": "",
+            "traceback": "",
+        },
+    )
 
 
 def defer(t, seconds: float, *args, **kwargs) -> bool:

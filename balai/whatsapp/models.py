@@ -91,29 +91,15 @@ class InboundQuerySet(models.QuerySet):
         """Insert one message unless its wamid is already stored; return the new id or None.
 
         The webhook's hot path: one ``INSERT … ON CONFLICT (wamid) DO NOTHING RETURNING id``
-        (PostgreSQL, SQLite ≥ 3.35) instead of a savepoint, an insert and a caught error.
+        instead of a savepoint, an insert and a caught error.
         """
-        from django.db import connections
+        from balai.lib.sql import insert_row
 
-        connection = connections[self.db]
-        model = self.model
         values.setdefault("received_at", timezone.now())
-        values.setdefault("state", model.State.RECEIVED)
+        values.setdefault("state", self.model.State.RECEIVED)
         values.setdefault("attempts", 0)
         values.setdefault("error", "")
-        fields = [(name, model._meta.get_field(name)) for name in values]
-        columns = ", ".join(connection.ops.quote_name(f.column) for _, f in fields)
-        params = [f.get_db_prep_save(values[name], connection) for name, f in fields]
-        # Only quoted identifiers are interpolated; every value is a parameter.
-        sql = (
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({connection.ops.quote_name('wamid')}) DO NOTHING RETURNING id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        return row[0] if row else None
+        return insert_row(self.model, values, skip_conflict_on="wamid")
 
 
 class InboundMessage(models.Model):

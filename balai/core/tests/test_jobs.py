@@ -67,3 +67,23 @@ class DatabaseBackendRetryTest(TransactionTestCase):
         self.assertEqual(jobs.CALLS, ["c", "c"])
         retry.refresh_from_db()
         self.assertEqual(retry.status, "SUCCESSFUL")
+
+    def test_rows_written_by_enqueue_durably_are_run_by_the_worker(self):
+        import tempfile
+        from pathlib import Path
+
+        from django.db import transaction
+
+        from balai.core.jobs import enqueue_durably
+
+        target = Path(tempfile.mkdtemp()) / "out.txt"
+        with transaction.atomic():
+            enqueue_durably(jobs.write_file, str(target), "tersimpan")
+            enqueue_durably(jobs.flaky.using(priority=10), "d", 0)
+        rows = {r.task_path.rsplit(".", 1)[1]: r for r in DBTaskResult.objects.all()}
+        self.assertEqual(rows["flaky"].priority, 10)
+        self.assertEqual(rows["write_file"].task_result.args, [str(target), "tersimpan"])
+        call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+        self.assertEqual(target.read_text(), "tersimpan")
+        self.assertEqual(jobs.CALLS, ["d"])
+        self.assertEqual(set(DBTaskResult.objects.values_list("status", flat=True)), {"SUCCESSFUL"})
