@@ -137,9 +137,11 @@ def _dicts(value) -> list[dict]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-@transaction.atomic
 def ingest(body: bytes) -> list[int]:
-    """Store everything a signed webhook body carries; return the new inbound message ids."""
+    """Store everything a signed webhook body carries; return the new inbound message ids.
+
+    Parsing and the number lookup happen before the write transaction, so SQLite's write
+    lock is held only for the inserts. The rare problem rows commit on their own."""
     envelope = parse(body)
     if not isinstance(envelope, dict):
         _problem(
@@ -175,34 +177,35 @@ def ingest(body: bytes) -> list[int]:
     numbers = numbers_by_id(phone_ids)
 
     new_ids = []
-    for value in values:
-        metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-        phone_id = metadata.get("phone_number_id", "")
-        number = numbers.get(phone_id) if isinstance(phone_id, str) else None
-        if number is None:
-            _problem(
-                WebhookProblem.Kind.UNKNOWN_NUMBER,
-                value,
-                phone_number_id=phone_id,
-                detail="no village has this phone_number_id",
-            )
-            continue
-        new_ids += _store_messages(number, value)
-        _store_statuses(number, value)
-        for error in _dicts(value.get("errors")):
-            _problem(
-                WebhookProblem.Kind.PLATFORM_ERROR,
-                error,
-                number=number,
-                phone_number_id=phone_id,
-                code=error.get("code"),
-                detail=error.get("message") or error.get("title", ""),
-            )
-    if new_ids:
-        from balai.whatsapp.inbox import process_inbound
+    with transaction.atomic():
+        for value in values:
+            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+            phone_id = metadata.get("phone_number_id", "")
+            number = numbers.get(phone_id) if isinstance(phone_id, str) else None
+            if number is None:
+                _problem(
+                    WebhookProblem.Kind.UNKNOWN_NUMBER,
+                    value,
+                    phone_number_id=phone_id,
+                    detail="no village has this phone_number_id",
+                )
+                continue
+            new_ids += _store_messages(number, value)
+            _store_statuses(number, value)
+            for error in _dicts(value.get("errors")):
+                _problem(
+                    WebhookProblem.Kind.PLATFORM_ERROR,
+                    error,
+                    number=number,
+                    phone_number_id=phone_id,
+                    code=error.get("code"),
+                    detail=error.get("message") or error.get("title", ""),
+                )
+        if new_ids:
+            from balai.whatsapp.inbox import process_inbound
 
-        for message_id in new_ids:
-            enqueue_durably(process_inbound, message_id)
+            for message_id in new_ids:
+                enqueue_durably(process_inbound, message_id)
     return new_ids
 
 
