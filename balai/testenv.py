@@ -19,7 +19,18 @@ os.environ.setdefault("SIMULATOR_ENABLED", "true")
 os.environ.pop("REDIS_URL", None)
 
 
+def _hypothesis_profiles() -> None:
+    from hypothesis import settings
+
+    # CI replays the same examples every run, so a landing never hangs on a new random
+    # find; developers' runs keep exploring.
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI") == "true":
+        settings.load_profile("ci")
+
+
 def pytest_configure(config):
+    _hypothesis_profiles()
     from django.conf import settings
 
     # Argon2 is deliberately slow; tests hash hundreds of passwords.
