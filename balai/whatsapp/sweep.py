@@ -43,7 +43,12 @@ def sweep_whatsapp() -> dict:
 
     reclaimed = OutboundMessage.objects.filter(
         state=OutboundMessage.State.SENDING, sending_since__lt=now - SENDING_STALE
-    ).update(state=OutboundMessage.State.QUEUED, sending_since=None, next_attempt_at=now)
+    ).update(
+        # Overdue, so the query below enqueues them with the other late rows.
+        state=OutboundMessage.State.QUEUED,
+        sending_since=None,
+        next_attempt_at=now - OUTBOUND_STALE - dt.timedelta(seconds=1),
+    )
     counts["reclaimed"] = reclaimed
     due = OutboundMessage.objects.filter(
         state=OutboundMessage.State.QUEUED, next_attempt_at__lt=now - OUTBOUND_STALE
@@ -51,12 +56,6 @@ def sweep_whatsapp() -> dict:
     for pk in due.order_by("pk").values_list("pk", flat=True)[:BATCH]:
         send_outbound.enqueue(pk)
         counts["outbound"] += 1
-    if reclaimed:
-        for pk in OutboundMessage.objects.filter(
-            state=OutboundMessage.State.QUEUED, next_attempt_at=now
-        ).values_list("pk", flat=True)[:BATCH]:
-            send_outbound.enqueue(pk)
-
     for event in StatusEvent.objects.filter(
         applied=False, received_at__lt=now - dt.timedelta(seconds=10)
     )[:BATCH]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from balai.conftest import require_service
 from balai.whatsapp.models import InboundMessage, StatusEvent, WebhookProblem
 from balai.whatsapp.tests.base import WebhookTestCase
 
@@ -43,10 +44,10 @@ def retarget(payload: dict, phone_number_id: str) -> tuple[dict, list[str]]:
 
 class PywaCorpusTest(WebhookTestCase):
     def test_every_corpus_payload_is_accepted_stored_and_handled(self):
-        if not CORPUS.is_dir():
-            if settings.DEBUG is False and __import__("os").environ.get("CI") == "true":
-                pytest.fail(f"the pywa corpus is missing at {CORPUS}")
-            self.skipTest(f"pywa corpus not found at {CORPUS}")
+        try:
+            require_service(CORPUS.is_dir(), f"the pywa corpus is not at {CORPUS}")
+        except pytest.skip.Exception as e:
+            self.skipTest(str(e))
         cases = list(corpus_cases())
         self.assertGreater(len(cases), 40)
         for name, payload in cases:
