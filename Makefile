@@ -8,7 +8,7 @@ endif
 PG_URL ?= postgres://postgres@127.0.0.1:5432/balai_test
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres lint format env browser clean bench-webhook
+.PHONY: demo test test-sqlite test-postgres lint format env browser clean bench-webhook bench-nlu
 
 env:  ## uv (via pip if missing) and the locked environment
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -62,3 +62,6 @@ bench-webhook: env  ## signed-webhook ingest vs a bare endpoint, SQLite and Post
 	    echo "bench-webhook needs wrk (an HTTP load generator) and could not install it:" \
 	      "run as root on Debian/Ubuntu, or install wrk yourself." >&2; exit 1; }; }
 	$(UV) run python scripts/bench_webhook.py $(BENCH_ARGS)
+
+bench-nlu: env  ## message understanding: held-out accuracy and time per message -> docs/benchmarks.md
+	$(UV) run python scripts/bench_nlu.py
