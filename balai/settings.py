@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "balai.residents",
     "balai.whatsapp",
     "balai.simulator",
+    "balai.nlu",
+    "balai.letters",
+    "balai.complaints",
+    "balai.conversations",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +271,10 @@ WHATSAPP_MAX_SEND_ATTEMPTS = envint("WHATSAPP_MAX_SEND_ATTEMPTS", 8, minimum=1, 
 WHATSAPP_PAIR_BURST = envint("WHATSAPP_PAIR_BURST", 20, minimum=1, maximum=45)
 WHATSAPP_PAIR_INTERVAL_SECONDS = envint("WHATSAPP_PAIR_INTERVAL_SECONDS", 6, minimum=1)
 # Where inbound messages go once stored and understood (the conversation engine).
-WHATSAPP_MESSAGE_HANDLER = envstr("WHATSAPP_MESSAGE_HANDLER", "balai.whatsapp.inbox.acknowledge")
+# A resident sending more than this many messages in this many seconds is flooding: the
+# messages are kept, the assistant answers once and waits.
+CONVERSATION_FLOOD_LIMIT = envint("CONVERSATION_FLOOD_LIMIT", 12)
+CONVERSATION_FLOOD_SECONDS = envint("CONVERSATION_FLOOD_SECONDS", 30)
+WHATSAPP_MESSAGE_HANDLER = envstr("WHATSAPP_MESSAGE_HANDLER", "balai.conversations.engine.handle")
 # The fake Cloud API and phone-like chat page: demo and debug only (tests switch it on).
 SIMULATOR_ENABLED = envbool("SIMULATOR_ENABLED", DEBUG or DEMO)

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from balai.residents.models import Resident
 from balai.villages.actions import do_add_staff
-from balai.villages.models import Area, Holiday, Village
+from balai.villages.models import Area, Faq, Holiday, Village
 from balai.villages.roles import Role
 from balai.whatsapp.models import Template, WhatsAppNumber
 
@@ -21,6 +21,7 @@ DEMO_PASSWORD = "balai-demo-2026"
 VILLAGES = [
     {
         "slug": "pondok",
+        "ticket_prefix": "PDK",
         "official_code": "33.11.02.2010",
         "name": "Pondok",
         "kecamatan": "Nguter",
@@ -60,6 +61,7 @@ VILLAGES = [
     },
     {
         "slug": "tigawasa",
+        "ticket_prefix": "TGW",
         "official_code": "51.08.05.2012",
         "name": "Tigawasa",
         "kecamatan": "Banjar",
@@ -177,6 +179,23 @@ OCCUPATIONS = [
 ]
 
 
+FAQS = [
+    (
+        "Apakah mengurus surat di desa dipungut biaya?",
+        "Tidak. Semua surat keterangan dan surat pengantar dari desa gratis.",
+    ),
+    (
+        "Bagaimana cara mendaftar bantuan sosial (bansos)?",
+        "Pendaftaran lewat musyawarah desa dan data DTKS. Silakan sampaikan lewat menu "
+        "Pengaduan/aspirasi kategori Bantuan sosial, atau datang ke kantor desa.",
+    ),
+    (
+        "Kapan jadwal posyandu?",
+        "Posyandu balita diadakan setiap tanggal 10 di setiap dusun, pukul 08.00-11.00.",
+    ),
+]
+
+
 def demo_nik(region: str, birth: dt.date, female: bool, serial: int) -> str:
     day = birth.day + (40 if female else 0)
     return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
@@ -222,6 +241,19 @@ def seed(stdout=None) -> list[Village]:
             "untuk melihatnya.",
             parameters=["nama", "desa"],
         )
+        Template.objects.create(
+            village=village,
+            name="balai_status_layanan",
+            language="id",
+            purpose="status_update",
+            category=Template.Category.UTILITY,
+            status=Template.Status.APPROVED,
+            body="Halo {{1}}, ada kabar untuk tiket {{2}}: status sekarang {{3}}. Balas pesan "
+            "ini untuk melihat rinciannya.",
+            parameters=["nama", "tiket", "status"],
+        )
+        for position, (question, answer) in enumerate(FAQS):
+            Faq.objects.create(village=village, question=question, answer=answer, position=position)
         Holiday.objects.create(village=village, date=dt.date(2026, 12, 25), name="Hari Natal")
         Holiday.objects.create(village=village, date=dt.date(2027, 1, 1), name="Tahun Baru")
         rts = []
@@ -257,6 +289,8 @@ def seed(stdout=None) -> list[Village]:
                     area=area,
                     address=f"{area.label}",
                     occupation=rng.choice(OCCUPATIONS),
+                    is_head_of_family=gender == "L" or serial % 5 == 0,
+                    is_verified=True,
                 )
                 serial += 1
     return villages

@@ -1,4 +1,5 @@
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 
@@ -20,3 +21,30 @@ class TaskFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_path}: {self.error_class}"
+
+
+class Counter(models.Model):
+    """A named sequence (ticket numbers, later letter numbers) that never hands out the same
+    number twice: ``next_number`` increments the row under its lock, unlike OpenSID's
+    "last + 1" read that gives simultaneous staff the same number."""
+
+    scope = models.CharField(max_length=100, unique=True)
+    value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope} = {self.value}"
+
+
+def next_number(scope: str) -> int:
+    """The next value of a sequence, starting at 1; part of the caller's transaction."""
+    for _ in range(3):
+        with transaction.atomic():
+            if Counter.objects.filter(scope=scope).update(value=F("value") + 1):
+                return Counter.objects.get(scope=scope).value
+            try:
+                with transaction.atomic():
+                    Counter.objects.create(scope=scope, value=1)
+                return 1
+            except IntegrityError:
+                continue  # created concurrently: increment it instead
+    raise RuntimeError(f"could not take a number from {scope}")

@@ -32,6 +32,8 @@ class ResidentForm(forms.ModelForm):
             "area",
             "address",
             "occupation",
+            "is_head_of_family",
+            "is_verified",
         ]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -43,6 +45,8 @@ class ResidentForm(forms.ModelForm):
         self.village = village
         self.instance.village = village
         self.fields["area"].queryset = Area.objects.filter(village=village)
+        if not self.instance.pk:
+            self.fields["is_verified"].initial = True  # staff enter people from the register
         if self.instance.pk and self.instance.nik:
             self.fields[
                 "nik_input"

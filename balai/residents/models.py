@@ -57,6 +57,10 @@ class Resident(models.Model):
     )
     address = models.CharField("alamat", max_length=250, blank=True)
     occupation = models.CharField("pekerjaan", max_length=100, blank=True)
+    is_head_of_family = models.BooleanField("kepala keluarga", default=False)
+    # Register entries are checked by staff; people first met on WhatsApp are not, until
+    # staff compare their details with the register.
+    is_verified = models.BooleanField("data sudah diperiksa", default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -25,7 +25,19 @@ MAX_BODY = 24 << 20
 IMAGE_MAX = 5 << 20  # Meta's image limit (reference/whatsapp.md §2.8)
 DOCUMENT_MAX = 16 << 20  # Meta allows 100 MB; the simulator keeps files in its database
 TEXT_MAX = 65536
-CONTENT_KEYS = ("text", "button_reply", "list_reply", "image", "document", "location")
+CONTENT_KEYS = (
+    "text",
+    "button_reply",
+    "list_reply",
+    "image",
+    "document",
+    "location",
+    "sticker",
+    "audio",
+    "video",
+)
+STICKER_MAX = 500 << 10
+MEDIA_FAMILY = {"sticker": "image/webp", "audio": "audio/ogg; codecs=opus", "video": "video/mp4"}
 FAULT_DELAY_MAX = 50.0  # below gunicorn's worker timeout
 
 
@@ -141,12 +153,13 @@ def _handle(view):
 def _file(spec, kind: str, limit: int) -> tuple[bytes, str]:
     if not isinstance(spec, dict):
         raise BadInput(f'"{kind}" must be an object with "mime_type" and base64 "data"')
-    default_mime = "image/jpeg" if kind == "image" else "application/pdf"
+    default_mime = {"image": "image/jpeg", **MEDIA_FAMILY}.get(kind, "application/pdf")
     mime = _string(spec, "mime_type", limit=100, default=default_mime).lower()
-    if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", mime):
+    if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+(; ?codecs=[a-z0-9.+-]+)?", mime):
         raise BadInput(f'"{kind}.mime_type" is not a MIME type: {mime!r}')
-    if kind == "image" and not mime.startswith("image/"):
-        raise BadInput(f'"image.mime_type" must be an image type, not {mime!r}')
+    family = {"image": "image", "sticker": "image", "audio": "audio", "video": "video"}
+    if kind in family and not mime.startswith(family[kind] + "/"):
+        raise BadInput(f'"{kind}.mime_type" must be an {family[kind]} type, not {mime!r}')
     data = spec.get("data")
     if not isinstance(data, str) or not data:
         raise BadInput(f'"{kind}.data" must be the file as base64')
@@ -163,7 +176,7 @@ def _file(spec, kind: str, limit: int) -> tuple[bytes, str]:
 
 def _media_object(number, spec, kind: str, limit: int) -> dict:
     content, mime = _file(spec, kind, limit)
-    caption = _string(spec, "caption", limit=1024)
+    caption = _string(spec, "caption", limit=1024) if kind in {"image", "video", "document"} else ""
     filename = _string(spec, "filename", limit=240) if kind == "document" else ""
     if kind == "document" and not filename:
         filename = "dokumen"
@@ -182,6 +195,10 @@ def _media_object(number, spec, kind: str, limit: int) -> dict:
         obj["filename"] = filename
     # As in Meta's example (§1.5): sha256 of the file, base64.
     obj.update(mime_type=mime, sha256=base64.b64encode(digest.digest()).decode(), id=media.media_id)
+    if kind == "audio":  # a voice note recorded in WhatsApp, or a forwarded audio file
+        obj["voice"] = spec.get("voice") is True
+    if kind == "sticker":
+        obj["animated"] = spec.get("animated") is True
     return obj
 
 
@@ -237,6 +254,10 @@ def _content(number, data: dict, context_id: str) -> tuple[str, dict, dict | Non
         return "image", _media_object(number, spec, "image", IMAGE_MAX), context
     if key == "document":
         return "document", _media_object(number, spec, "document", DOCUMENT_MAX), context
+    if key == "sticker":
+        return "sticker", _media_object(number, spec, "sticker", STICKER_MAX), context
+    if key in {"audio", "video"}:
+        return key, _media_object(number, spec, key, DOCUMENT_MAX), context
     if not isinstance(spec, dict):
         raise BadInput('"location" must be an object with "latitude" and "longitude"')
     location = {

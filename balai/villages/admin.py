@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from balai.villages.models import Area, AuditEvent, Holiday, Membership, Village
+from balai.villages.models import Area, AuditEvent, Faq, Holiday, Membership, Village
 
 
 class HolidayInline(admin.TabularInline):
@@ -38,3 +38,9 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Faq)
+class FaqAdmin(admin.ModelAdmin):
+    list_display = ["question", "village", "position", "is_active"]
+    list_filter = ["village", "is_active"]

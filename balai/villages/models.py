@@ -3,6 +3,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -77,6 +78,23 @@ class Village(models.Model):
     )
     phone = models.CharField("telepon kantor", max_length=20, blank=True)
     email = models.EmailField(blank=True)
+    ticket_prefix = models.CharField(
+        "awalan nomor tiket",
+        max_length=5,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2,5}$", "Dua sampai lima huruf besar, mis. PDK.")],
+        help_text="Mis. PDK → tiket PDK-2611-0042. Kosong = tiga huruf pertama nama desa.",
+    )
+    session_idle_hours = models.PositiveSmallIntegerField(
+        "sesi WhatsApp berakhir setelah (jam)",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+    )
+    handoff_hours = models.PositiveSmallIntegerField(
+        "bot diam menunggu petugas paling lama (jam)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = VillageQuerySet.as_manager()
@@ -99,6 +117,19 @@ class Village(models.Model):
 
     def local_now(self) -> dt.datetime:
         return timezone.now().astimezone(self.tz)
+
+    @property
+    def prefix(self) -> str:
+        letters = "".join(c for c in self.name.upper() if "A" <= c <= "Z")
+        return self.ticket_prefix or (letters[:3] or "DES")
+
+    def next_ticket_code(self, at: dt.datetime | None = None) -> str:
+        """PDK-2611-0042: prefix, year and month in village time, and a monthly sequence
+        shared by letter requests and complaints, so a code alone finds either."""
+        from balai.core.models import next_number
+
+        period = (at or timezone.now()).astimezone(self.tz).strftime("%y%m")
+        return f"{self.prefix}-{period}-{next_number(f'ticket:{self.pk}:{period}'):04d}"
 
     def letterhead_lines(self) -> list[str]:
         return [line.strip() for line in self.letterhead.splitlines() if line.strip()]
@@ -229,3 +260,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class Faq(models.Model):
+    """A question residents often ask, answered by staff; the bot offers it on WhatsApp."""
+
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="faqs")
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    question = models.CharField("pertanyaan", max_length=200)
+    answer = models.TextField("jawaban", max_length=3000)
+    position = models.PositiveSmallIntegerField("urutan", default=0)
+    is_active = models.BooleanField("tampil", default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "tanya jawab"
+        verbose_name_plural = "tanya jawab"
+
+    def __str__(self) -> str:
+        return self.question

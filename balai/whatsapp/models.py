@@ -275,6 +275,8 @@ class OutboundMessage(models.Model):
     purpose = models.CharField(
         max_length=50, blank=True, help_text="Template purpose to fall back to outside the window"
     )
+    # Values for the fallback template's named parameters (besides nama and desa).
+    template_values = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

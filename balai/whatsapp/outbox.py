@@ -48,9 +48,18 @@ def recipient_fields(resident: Resident) -> dict:
 
 
 def do_send(
-    resident: Resident, built: tuple[str, dict], *, purpose: str = "", reply_to: str | None = None
+    resident: Resident,
+    built: tuple[str, dict],
+    *,
+    purpose: str = "",
+    reply_to: str | None = None,
+    template_values: dict | None = None,
 ) -> OutboundMessage:
-    """Queue one message for a resident; it is sent after the transaction commits."""
+    """Queue one message for a resident; it is sent after the transaction commits.
+
+    Outside the 24-hour window it is replaced by the village's approved template for
+    ``purpose``, filled from ``template_values`` (plus nama and desa), and sent as it was
+    once the resident writes again."""
     kind, body = built
     try:
         number = resident.village.whatsapp
@@ -69,6 +78,7 @@ def do_send(
             kind=kind,
             payload=payload,
             purpose=purpose,
+            template_values=template_values or {},
         )
         enqueue_durably(send_outbound, row.id)
     return row
@@ -140,7 +150,11 @@ def _switch_to_template(row: OutboundMessage, reason: str) -> bool:
         )
         return False
     resident = row.resident
-    known = {"nama": resident.name if resident else "Bapak/Ibu", "desa": str(row.village.name)}
+    known = {
+        "nama": resident.name if resident else "Bapak/Ibu",
+        "desa": str(row.village.name),
+        **{str(k).lower(): str(v) for k, v in (row.template_values or {}).items()},
+    }
     params = [known.get(str(name).lower(), "-") for name in tpl.parameters]
     _kind, body = build.template(tpl.name, tpl.language, params or None)
     recipient = {k: row.payload[k] for k in ("to", "recipient") if k in row.payload}

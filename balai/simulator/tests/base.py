@@ -5,6 +5,7 @@ WSGI application."""
 import base64
 
 import httpx
+from django.test import override_settings
 
 from balai.lib.http import use_transport
 from balai.test import ChannelTestCase, in_process_app
@@ -18,9 +19,12 @@ class SimulatorTestCase(ChannelTestCase):
     PNID = "106540352242922"
     WA_ID = "6281234567890"  # Siti Aminah, self.resident
 
+    HANDLER = "balai.whatsapp.inbox.acknowledge"
+
     def setUp(self):
         super().setUp()
         self.enterContext(use_transport(httpx.WSGITransport(app=in_process_app)))
+        self.enterContext(override_settings(WHATSAPP_MESSAGE_HANDLER=self.HANDLER))
 
     def round_trip(self):
         """Run everything enqueued (the test task backend is immediate, after commit)."""

@@ -29,6 +29,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, queues, batch, no_scheduler, **options):
         stop = threading.Event()
+        if settings.WHATSAPP_MESSAGE_HANDLER.startswith("balai.conversations.") and not batch:
+            # Load and train the message recogniser now (a few seconds, mostly importing
+            # scikit-learn) rather than on a resident's first message; RQ's forked job
+            # processes inherit it.
+            from balai.nlu import recognise
+
+            recognise.model()
         if not (no_scheduler or batch):
             # Any number of workers may run it: a shared-cache lock enqueues each periodic
             # job once per interval across the deployment.

@@ -1,0 +1,73 @@
+"""Writes on conversations from outside a message: staff hand back, and the sweep that ends
+idle sessions and stale handoffs."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from balai.conversations import texts
+from balai.conversations.models import Conversation
+from balai.core.jobs import job
+from balai.core.schedule import periodic
+from balai.whatsapp import messages as build
+from balai.whatsapp.outbox import contact_for, do_send
+
+HANDED_BACK = (
+    "Terima kasih, Bapak/Ibu. Percakapan dengan petugas sudah selesai. Ketik *menu* bila "
+    "perlu layanan lain."
+)
+HANDOFF_TIMED_OUT = (
+    "Mohon maaf, petugas belum sempat membalas. Bapak/Ibu bisa kembali memakai asisten "
+    "(ketik *menu*) atau datang ke kantor desa pada jam kerja."
+)
+
+
+def _tell(conv: Conversation, text: str, now) -> None:
+    """Only inside the 24-hour window: these notes are not worth a paid template."""
+    if contact_for(conv.resident).window_open(now):
+        do_send(conv.resident, build.text(text))
+
+
+def do_hand_back(conv: Conversation, actor=None) -> None:
+    """Staff are done: the assistant answers this resident again."""
+    with transaction.atomic():
+        conv = Conversation.objects.select_for_update().get(pk=conv.pk)
+        if conv.handoff_at is None:
+            return
+        conv.handoff_at, conv.handoff_reason, conv.assigned_to = None, "", None
+        conv.save(update_fields=["handoff_at", "handoff_reason", "assigned_to"])
+        _tell(conv, HANDED_BACK, timezone.now())
+
+
+@periodic(seconds=60)
+@job()
+def sweep_conversations() -> dict:
+    """End idle sessions politely (keeping a letter draft for 24 hours) and let the
+    assistant answer again where a handoff waited longer than the village allows."""
+    now = timezone.now()
+    counts = {"ended": 0, "handoffs": 0}
+    candidates = Conversation.objects.filter(last_activity__lt=now - dt.timedelta(hours=1)).exclude(
+        flow="", handoff_at=None
+    )
+    for pk in candidates.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            conv = (
+                Conversation.objects.select_for_update()
+                .select_related("village", "resident")
+                .get(pk=pk)
+            )
+            if conv.handoff_expired(now):
+                conv.handoff_at, conv.handoff_reason, conv.assigned_to = None, "", None
+                conv.save(update_fields=["handoff_at", "handoff_reason", "assigned_to"])
+                _tell(conv, HANDOFF_TIMED_OUT, now)
+                counts["handoffs"] += 1
+            elif conv.idle_expired(now) and not conv.in_handoff:
+                from balai.conversations.engine import save_draft_of
+
+                save_draft_of(conv, now)
+                conv.reset()
+                conv.save()
+                _tell(conv, texts.session_ended(conv.village, bool(conv.draft)), now)
+                counts["ended"] += 1
+    return counts
