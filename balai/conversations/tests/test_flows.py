@@ -353,3 +353,32 @@ class HandoffTest(ConversationTestCase):
             do_hand_back(conv)
         self.assertIn("sudah selesai", self.texts(self.replies()))
         self.assertTrue(self.send("menu"))
+
+
+class AttachmentTest(ConversationTestCase):
+    def test_pdf_is_accepted_other_files_get_a_clear_answer(self):
+        import base64
+
+        self.send("LAYANAN SKCK")
+        self.send(button_reply={"id": "subject:other", "title": "Orang lain"})
+        for answer in (NIK, "Budi Santoso", "15-03-1985", "melamar kerja"):
+            self.send(answer)
+        docx = {
+            "mime_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "data": base64.b64encode(b"PK\x03\x04 not a pdf").decode(),
+            "filename": "ktp.docx",
+        }
+        (refused,) = self.send(document=docx)
+        self.assertEqual(
+            self.body(refused),
+            "Jenis file ini tidak bisa kami terima. Kirim foto (JPG/PNG) atau PDF.",
+        )
+        pdf = {
+            "mime_type": "application/pdf",
+            "data": base64.b64encode(b"%PDF-1.4\n% ktp\n").decode(),
+            "filename": "ktp.pdf",
+        }
+        (next_document,) = self.send(document=pdf)
+        self.assertIn("Kirim Foto Kartu Keluarga", self.body(next_document))
+        (voice,) = self.send(audio={"data": base64.b64encode(b"ogg").decode(), "voice": True})
+        self.assertIn("bukan video, suara, atau stiker", self.body(voice))
