@@ -13,6 +13,7 @@ from balai.letters.models import (
     RequestState,
 )
 from balai.residents.models import Resident
+from balai.villages.actions import do_audit
 from balai.whatsapp import messages as build
 from balai.whatsapp.models import Media
 from balai.whatsapp.outbox import NoChannel, do_send
@@ -116,6 +117,7 @@ def do_seed_catalogue(village) -> int:
             fields=spec.get("fields", []),
             head_of_family_only=spec.get("head_of_family_only", False),
             days=spec.get("days", 3),
+            classification_code=spec.get("classification_code", "470"),
             position=position,
         )
         for position, spec in enumerate(DEFAULT_LETTER_TYPES)
@@ -123,3 +125,24 @@ def do_seed_catalogue(village) -> int:
     ]
     LetterType.objects.bulk_create(new)
     return len(new)
+
+
+@transaction.atomic
+def do_update_letter_type(letter_type: LetterType, changes: dict, actor) -> list[str]:
+    """Save staff edits (field → new value, e.g. a form's changed fields) and audit them.
+    The WhatsApp side reads the row on every turn, so the change applies at once."""
+    fields = sorted(changes)
+    if not fields:
+        return []
+    for name in fields:
+        setattr(letter_type, name, changes[name])
+    letter_type.save(update_fields=fields)
+    do_audit(
+        actor,
+        letter_type.village,
+        "letter_type.update",
+        letter_type,
+        slug=letter_type.slug,
+        fields=fields,
+    )
+    return fields

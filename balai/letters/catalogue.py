@@ -23,6 +23,7 @@ def _keperluan(example: str) -> dict:
 DEFAULT_LETTER_TYPES = [
     {
         "slug": "domisili",
+        "classification_code": "470",
         "name": "Surat Keterangan Domisili",
         "keyword": "DOMISILI",
         "summary": "Menerangkan bahwa Anda tinggal di desa ini.",
@@ -41,6 +42,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "sktm",
+        "classification_code": "460",
         "name": "Surat Keterangan Tidak Mampu (SKTM)",
         "keyword": "SKTM",
         "summary": "Untuk keringanan biaya sekolah, berobat, atau bantuan.",
@@ -60,6 +62,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "usaha",
+        "classification_code": "500",
         "name": "Surat Keterangan Usaha",
         "keyword": "USAHA",
         "summary": "Menerangkan bahwa Anda memiliki usaha, mis. untuk pinjaman KUR.",
@@ -89,6 +92,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "skck",
+        "classification_code": "331",
         "name": "Surat Pengantar SKCK",
         "keyword": "SKCK",
         "summary": "Pengantar dari desa untuk membuat SKCK di kepolisian.",
@@ -98,6 +102,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "kelahiran",
+        "classification_code": "474.1",
         "name": "Surat Keterangan Kelahiran",
         "keyword": "KELAHIRAN",
         "summary": "Untuk mengurus akta kelahiran anak.",
@@ -149,6 +154,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "kematian",
+        "classification_code": "474.3",
         "name": "Surat Keterangan Kematian",
         "keyword": "KEMATIAN",
         "summary": "Untuk melaporkan warga yang meninggal dunia.",
@@ -192,6 +198,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "pindah",
+        "classification_code": "475",
         "name": "Surat Keterangan Pindah",
         "keyword": "PINDAH",
         "summary": "Untuk warga yang pindah ke luar desa.",
@@ -224,6 +231,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "ktp",
+        "classification_code": "471.1",
         "name": "Surat Pengantar KTP",
         "keyword": "KTP",
         "summary": "Pengantar untuk membuat atau mengganti KTP-el di Disdukcapil.",
@@ -241,6 +249,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "kk",
+        "classification_code": "471.2",
         "name": "Surat Pengantar Kartu Keluarga",
         "keyword": "KK",
         "summary": "Pengantar untuk membuat, memecah, atau mengubah KK.",
@@ -268,6 +277,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "belum_menikah",
+        "classification_code": "474.2",
         "name": "Surat Keterangan Belum Menikah",
         "keyword": "BELUMNIKAH",
         "summary": "Menerangkan bahwa Anda belum pernah menikah.",
@@ -277,6 +287,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "kehilangan",
+        "classification_code": "331",
         "name": "Surat Pengantar Kehilangan",
         "keyword": "HILANG",
         "summary": "Pengantar untuk melapor kehilangan ke kepolisian.",
@@ -309,6 +320,7 @@ DEFAULT_LETTER_TYPES = [
     },
     {
         "slug": "keramaian",
+        "classification_code": "331",
         "name": "Surat Pengantar Izin Keramaian",
         "keyword": "KERAMAIAN",
         "summary": "Untuk hajatan, pesta, atau acara yang mengundang banyak orang.",

@@ -35,6 +35,15 @@ class LetterType(models.Model):
     head_of_family_only = models.BooleanField("hanya kepala keluarga", default=False)
     days = models.PositiveSmallIntegerField("lama proses (hari kerja)", default=3)
     cost = models.PositiveIntegerField("biaya (Rp)", default=0)
+    classification_code = models.CharField(
+        "kode klasifikasi", max_length=20, default="470", help_text="Kode arsip, mis. 470, 500"
+    )
+    number_format = models.CharField(
+        "format nomor",
+        max_length=120,
+        default="[kode_klasifikasi]/[nomor:3]/[kode_desa]/[bulan_romawi]/[tahun]",
+    )
+    validity_days = models.PositiveSmallIntegerField("masa berlaku (hari)", default=30)
     position = models.PositiveSmallIntegerField("urutan", default=0)
     is_active = models.BooleanField("aktif", default=True)
 
@@ -81,6 +90,7 @@ class RequestState(models.TextChoices):
     IN_REVIEW = "in_review", "Sedang diperiksa"
     NEEDS_INFO = "needs_info", "Perlu data tambahan"
     AWAITING_SIGNATURE = "awaiting_signature", "Menunggu tanda tangan"
+    READY = "ready", "Siap diambil"
     COMPLETED = "completed", "Selesai"
     REJECTED = "rejected", "Ditolak"
     CANCELLED = "cancelled", "Dibatalkan"
@@ -91,6 +101,7 @@ OPEN_STATES = [
     RequestState.IN_REVIEW,
     RequestState.NEEDS_INFO,
     RequestState.AWAITING_SIGNATURE,
+    RequestState.READY,
 ]
 
 
@@ -125,6 +136,15 @@ class LetterRequest(models.Model):
     answers = models.JSONField("isian", default=dict)
     state = models.CharField(
         max_length=20, choices=RequestState.choices, default=RequestState.SUBMITTED
+    )
+    # Position in the village's approval chain (balai.letters.workflow): 0 = first step.
+    stage = models.PositiveSmallIntegerField(default=0)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
     )
     submitted_at = models.DateTimeField()
     due_date = models.DateField("target selesai")
@@ -162,11 +182,17 @@ class RequestAttachment(models.Model):
 
 
 class RequestEvent(models.Model):
-    """One step in a request's history, as the resident and staff see it."""
+    """One step in a request's history, as the resident and staff see it. Append-only:
+    events are never edited or deleted."""
 
     request = models.ForeignKey(LetterRequest, on_delete=models.CASCADE, related_name="events")
     state = models.CharField(max_length=20, choices=RequestState.choices)
+    # What happened: submitted, approve:<step>, need_info, info_received, reject, sign,
+    # deliver, ready, picked_up, note (internal), cancel.
+    action = models.CharField(max_length=40, blank=True)
     note = models.TextField("catatan untuk warga", blank=True)
+    internal = models.BooleanField("catatan internal", default=False)
+    media = models.ForeignKey(Media, on_delete=models.SET_NULL, null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -177,3 +203,55 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request.code}: {self.state}"
+
+
+class Paper(models.TextChoices):
+    A4 = "A4", "A4 (210 × 297 mm)"
+    F4 = "F4", "F4 / folio (215 × 330 mm)"
+
+
+class LetterTemplate(models.Model):
+    """The HTML of one letter type's letter in one village, with [placeholders]."""
+
+    letter_type = models.OneToOneField(
+        LetterType, on_delete=models.CASCADE, related_name="template"
+    )
+    html = models.TextField("isi surat (HTML)")
+    paper = models.CharField("kertas", max_length=2, choices=Paper.choices, default=Paper.A4)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    def __str__(self) -> str:
+        return f"Templat {self.letter_type}"
+
+
+class IssuedLetter(models.Model):
+    """A signed letter: its number (taken when the kades signs, never earlier), the PDF as
+    issued, its SHA-256, and the token behind the QR code on it."""
+
+    request = models.OneToOneField(
+        LetterRequest, on_delete=models.PROTECT, related_name="issued"
+    )
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="letters")
+    number = models.CharField("nomor surat", max_length=120)
+    sequence = models.PositiveIntegerField()
+    issued_at = models.DateTimeField()
+    valid_until = models.DateField(null=True, blank=True)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    signer_name = models.CharField(max_length=150)
+    signer_title = models.CharField(max_length=100)
+    pdf = models.FileField(upload_to="letters/%Y/%m/")
+    sha256 = models.CharField(max_length=64)
+    verify_token = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["village", "number"], name="letter_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number

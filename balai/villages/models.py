@@ -95,6 +95,22 @@ class Village(models.Model):
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(168)],
     )
+    approval_chain = models.CharField(
+        "alur persetujuan surat",
+        max_length=30,
+        default="operator-sekdes-kades",
+        choices=[
+            ("operator-sekdes-kades", "Operator → Sekretaris desa → Kepala desa"),
+            ("operator-kades", "Operator → Kepala desa"),
+            ("operator-kasi-sekdes-kades", "Operator → Kasi pelayanan → Sekdes → Kepala desa"),
+        ],
+        help_text="Siapa memeriksa dan menandatangani permohonan surat, berurutan.",
+    )
+    deliver_on_whatsapp = models.BooleanField(
+        "kirim surat jadi lewat WhatsApp",
+        default=True,
+        help_text="Bila tidak, warga diberi tahu surat siap diambil di kantor desa.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = VillageQuerySet.as_manager()
