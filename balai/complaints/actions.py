@@ -3,10 +3,13 @@
 import contextlib
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from balai.complaints.models import Category, Complaint, ComplaintEvent, ComplaintState
 from balai.residents.models import Resident
+from balai.villages.actions import do_audit, move_in_order
 from balai.whatsapp import messages as build
 from balai.whatsapp.models import Media
 from balai.whatsapp.outbox import NoChannel, do_send
@@ -144,3 +147,70 @@ def do_seed_categories(village) -> int:
     ]
     Category.objects.bulk_create(new)
     return len(new)
+
+
+def category_slug(village, name: str) -> str:
+    """A slug for a new category, unique in the village (``jalan``, ``jalan-2``, …)."""
+    base = slugify(name)[:36].strip("-") or "kategori"
+    taken = set(
+        Category.objects.filter(village=village, slug__startswith=base).values_list(
+            "slug", flat=True
+        )
+    )
+    taken.add("baru")  # the URL for adding a category
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def do_add_category(village, *, name: str, actor) -> Category:
+    top = Category.objects.filter(village=village).aggregate(top=Max("position"))["top"]
+    category = Category.objects.create(
+        village=village,
+        slug=category_slug(village, name),
+        name=name,
+        position=(top or 0) + 1,
+    )
+    do_audit(actor, village, "category.add", category, slug=category.slug, name=name)
+    return category
+
+
+@transaction.atomic
+def do_rename_category(category: Category, name: str, actor) -> None:
+    """Rename; the slug stays, so conversations already holding it keep working."""
+    old = category.name
+    category.name = name
+    category.save(update_fields=["name"])
+    do_audit(
+        actor, category.village, "category.rename", category, slug=category.slug, old=old, name=name
+    )
+
+
+@transaction.atomic
+def do_set_category_active(category: Category, active: bool, actor) -> None:
+    """Categories are never deleted (complaints keep them): switching off hides them on WhatsApp."""
+    if category.is_active == active:
+        return
+    category.is_active = active
+    category.save(update_fields=["is_active"])
+    action = "category.activate" if active else "category.deactivate"
+    do_audit(actor, category.village, action, category, slug=category.slug)
+
+
+@transaction.atomic
+def do_move_category(category: Category, step: int, actor) -> bool:
+    siblings = Category.objects.filter(village=category.village).order_by("position", "pk")
+    moved = move_in_order(category, siblings, step)
+    if moved:
+        do_audit(
+            actor,
+            category.village,
+            "category.move",
+            category,
+            slug=category.slug,
+            position=category.position,
+        )
+    return moved
