@@ -8,13 +8,13 @@ endif
 PG_URL ?= postgres://postgres@127.0.0.1:5432/balai_test
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres lint format env browser clean bench-webhook bench-nlu
+.PHONY: demo test test-sqlite test-postgres lint format env browser pdf-libs clean bench-webhook bench-nlu
 
 env:  ## uv (via pip if missing) and the locked environment
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
-demo: env  ## run Balai with demo data on http://127.0.0.1:$(PORT)
+demo: env pdf-libs  ## run Balai with demo data on http://127.0.0.1:$(PORT)
 	$(UV) run balai demo --port $(PORT)
 
 browser:  ## Debian's Chromium for the browser tests (needs root and apt; skipped otherwise)
@@ -25,6 +25,17 @@ browser:  ## Debian's Chromium for the browser tests (needs root and apt; skippe
 	      || echo "Could not install chromium: browser tests will be skipped."; \
 	  else echo "chromium not found and cannot be installed here: browser tests will be skipped."; fi; }
 
+pdf-libs:  ## pango and DejaVu fonts for WeasyPrint's letter PDFs (needs root and apt otherwise)
+	@{ ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' && ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' \
+	   && fc-list 2>/dev/null | grep -qi 'DejaVu Serif'; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing pango and DejaVu fonts for the letter PDFs (WeasyPrint)…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core) >/dev/null \
+	      || echo "Could not install pango/fonts: letter PDFs and their tests will fail." >&2; \
+	  else echo "WeasyPrint needs pango and the DejaVu fonts for letter PDFs: install" \
+	    "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core (Debian/Ubuntu, as root)." >&2; fi; }
+
 lint: env
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
@@ -33,7 +44,7 @@ format: env
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
-test: env browser lint test-sqlite test-postgres  ## the whole suite: SQLite, then PostgreSQL
+test: env browser pdf-libs lint test-sqlite test-postgres  ## the whole suite: SQLite, then PostgreSQL
 
 test-sqlite: env
 	@echo "== Test suite on SQLite"

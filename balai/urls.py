@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("balai.accounts.urls")),
     path("", include("balai.villages.urls")),
     path("", include("balai.residents.urls")),
+    path("", include("balai.letters.urls_documents")),
     path("", include("balai.letters.urls")),
     path("", include("balai.complaints.urls")),
     path("", include("balai.whatsapp.urls")),
