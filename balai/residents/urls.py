@@ -1,6 +1,6 @@
 from django.urls import path
 
-from balai.residents import views
+from balai.residents import views, views_register
 
 app_name = "residents"
 urlpatterns = [
@@ -10,5 +10,32 @@ urlpatterns = [
     path("desa/<slug:village_slug>/warga/<str:code>/ubah/", views.resident_edit, name="edit"),
     path(
         "desa/<slug:village_slug>/warga/<str:code>/lihat-nik/", views.resident_reveal, name="reveal"
+    ),
+    # Register upkeep (views_register): prefixes outside warga/<code>/ so they never collide.
+    path("desa/<slug:village_slug>/impor-warga/", views_register.resident_import, name="import"),
+    path(
+        "desa/<slug:village_slug>/impor-warga/simpan/",
+        views_register.resident_import_confirm,
+        name="import_confirm",
+    ),
+    path(
+        "desa/<slug:village_slug>/impor-warga/templat.csv",
+        views_register.resident_import_template,
+        name="import_template",
+    ),
+    path(
+        "desa/<slug:village_slug>/verifikasi-warga/",
+        views_register.verify_queue,
+        name="verify_queue",
+    ),
+    path(
+        "desa/<slug:village_slug>/verifikasi-warga/<str:code>/periksa/",
+        views_register.verify_resident,
+        name="verify",
+    ),
+    path(
+        "desa/<slug:village_slug>/verifikasi-warga/<str:code>/gabung/",
+        views_register.merge_resident,
+        name="merge",
     ),
 ]
