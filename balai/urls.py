@@ -12,9 +12,12 @@ urlpatterns = [
     path("", include("balai.accounts.urls")),
     path("", include("balai.villages.urls")),
     path("", include("balai.residents.urls")),
-    path("", include("balai.letters.urls_documents")),
     path("", include("balai.letters.urls")),
+    path("", include("balai.letters.urls_documents")),
+    path("", include("balai.letters.urls_requests")),
+    path("", include("balai.conversations.urls")),
     path("", include("balai.complaints.urls")),
+    path("", include("balai.complaints.urls_desk")),
     path("", include("balai.whatsapp.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -89,6 +89,21 @@ class Complaint(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     follow_up_sent_at = models.DateTimeField(null=True, blank=True)
     follow_up_answer = models.CharField(max_length=10, choices=FollowUp.choices, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_complaints",
+    )
+    # Moderation before anything is public: the resident's own words stay as sent
+    # (``description``); the public board shows ``public_text`` when staff redacted it.
+    public_text = models.TextField("teks untuk publik", max_length=4000, blank=True)
+    hidden = models.BooleanField("sembunyikan dari publik", default=False)
+    photo_hidden = models.BooleanField("sembunyikan foto dari publik", default=False)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
     updated = models.DateTimeField(auto_now=True)
 
     objects = ComplaintQuerySet.as_manager()
@@ -107,14 +122,22 @@ class Complaint(models.Model):
         return self.state in OPEN_STATES
 
     @property
+    def shown_text(self) -> str:
+        return self.public_text or self.description
+
+    @property
     def public_name(self) -> str:
         return self.resident.name if self.show_name else "Warga (nama dirahasiakan)"
 
 
 class ComplaintEvent(models.Model):
+    """Append-only history; ``internal`` notes are for staff only."""
+
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     state = models.CharField(max_length=20, choices=ComplaintState.choices)
+    action = models.CharField(max_length=40, blank=True)
     note = models.TextField("catatan untuk warga", blank=True)
+    internal = models.BooleanField(default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

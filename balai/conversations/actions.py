@@ -71,3 +71,71 @@ def sweep_conversations() -> dict:
                 _tell(conv, texts.session_ended(conv.village, bool(conv.draft)), now)
                 counts["ended"] += 1
     return counts
+
+
+# --- the staff inbox ------------------------------------------------------------------------
+
+
+class InboxError(Exception):
+    """Not possible now; the message is for the staff member."""
+
+
+def do_take_over(conv: Conversation, staff) -> None:
+    """A staff member answers this resident themselves: the assistant stays quiet."""
+    with transaction.atomic():
+        conv = Conversation.objects.select_for_update().get(pk=conv.pk)
+        if conv.handoff_at is None:
+            conv.handoff_at = timezone.now()
+            conv.handoff_reason = "Diambil alih petugas"
+        conv.assigned_to = staff.user
+        conv.save(update_fields=["handoff_at", "handoff_reason", "assigned_to"])
+
+
+def do_assign(conv: Conversation, user) -> None:
+    Conversation.objects.filter(pk=conv.pk).update(assigned_to=user)
+
+
+def do_staff_reply(conv: Conversation, staff, text: str):
+    """Free text from staff: only inside the 24-hour window (Meta's rule)."""
+    text = text.strip()
+    if not text:
+        raise InboxError("Pesan masih kosong.")
+    if len(text) > 4096:
+        raise InboxError("Pesan terlalu panjang (maksimal 4.096 huruf).")
+    if not contact_for(conv.resident).window_open():
+        raise InboxError(
+            "Sudah lebih dari 24 jam sejak warga terakhir menulis: WhatsApp hanya mengizinkan "
+            "templat yang disetujui. Pilih templat di bawah."
+        )
+    with transaction.atomic():
+        if conv.handoff_at is None:  # a person answered: the assistant steps back
+            Conversation.objects.filter(pk=conv.pk).update(
+                handoff_at=timezone.now(), handoff_reason="Dibalas petugas"
+            )
+        if conv.assigned_to_id is None:
+            Conversation.objects.filter(pk=conv.pk).update(assigned_to=staff.user)
+        return do_send(conv.resident, build.text(text), sent_by=staff.user)
+
+
+def do_staff_template(conv: Conversation, staff, template):
+    """An approved template, the only thing that may go outside the 24-hour window."""
+    from balai.whatsapp.models import Template
+
+    if template.village_id != conv.village_id or template.status != Template.Status.APPROVED:
+        raise InboxError("Templat ini tidak bisa dipakai.")
+    known = {"nama": conv.resident.name, "desa": conv.village.name}
+    params = [known.get(str(name).lower(), "-") for name in template.parameters]
+    return do_send(
+        conv.resident,
+        build.template(template.name, template.language, params or None),
+        sent_by=staff.user,
+    )
+
+
+def do_add_note(conv: Conversation, staff, text: str):
+    from balai.conversations.models import ConversationNote
+
+    text = text.strip()
+    if not text:
+        raise InboxError("Catatan masih kosong.")
+    return ConversationNote.objects.create(conversation=conv, author=staff.user, text=text[:2000])

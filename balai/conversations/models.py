@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from balai.lib.codes import new_code
 from balai.residents.models import Resident
 from balai.villages.models import Village
 
@@ -75,3 +76,36 @@ class Conversation(models.Model):
 
     def reset(self) -> None:
         self.flow, self.step, self.data, self.history, self.failures = "", "", {}, [], 0
+
+
+class ConversationNote(models.Model):
+    """A note between staff about a conversation; the resident never sees it."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    text = models.TextField(max_length=2000)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class QuickReply(models.Model):
+    """A canned answer staff pick in the inbox, per village."""
+
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="quick_replies")
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    title = models.CharField("judul", max_length=60)
+    text = models.TextField("isi", max_length=1500)
+    position = models.PositiveSmallIntegerField("urutan", default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "balasan cepat"
+        verbose_name_plural = "balasan cepat"
+
+    def __str__(self) -> str:
+        return self.title

@@ -293,4 +293,82 @@ def seed(stdout=None) -> list[Village]:
                     is_verified=True,
                 )
                 serial += 1
+        seed_services(village, rng)
     return villages
+
+
+QUICK_REPLIES = [
+    ("Salam", "Selamat siang, Bapak/Ibu. Kami dari kantor desa. Ada yang bisa kami bantu?"),
+    (
+        "Jam pelayanan",
+        "Kantor desa melayani Senin–Kamis pukul 08.00–15.00 dan Jumat pukul 08.00–11.00.",
+    ),
+    ("Penutup", "Terima kasih, Bapak/Ibu. Bila ada yang lain, silakan kirim pesan lagi."),
+]
+
+
+def seed_services(village: Village, rng: random.Random) -> None:
+    """Requests at every stage, complaints and quick replies, so the console has a day's
+    work to show. Nothing is sent: demo residents have no WhatsApp conversation yet."""
+    from django.utils import timezone
+
+    from balai.complaints.models import Category, Complaint, ComplaintEvent
+    from balai.conversations.models import QuickReply
+    from balai.letters.models import LetterRequest, LetterType, RequestEvent
+
+    for position, (title, text) in enumerate(QUICK_REPLIES):
+        QuickReply.objects.create(village=village, title=title, text=text, position=position)
+    people = list(village.residents.order_by("pk")[:8])
+    now = timezone.now()
+    plan = [
+        ("domisili", "submitted", 0, 0, {"alamat": "RT 01", "keperluan": "melamar pekerjaan"}),
+        ("usaha", "submitted", 0, 1, {"nama_usaha": "Warung sembako", "alamat_usaha": "RT 02",
+                                      "keperluan": "pengajuan KUR"}),
+        ("sktm", "in_review", 1, 2, {"keperluan": "keringanan biaya sekolah",
+                                     "penghasilan": 1200000}),
+        ("skck", "awaiting_signature", 2, 3, {"keperluan": "melamar pekerjaan"}),
+        ("belum_menikah", "needs_info", 0, 5, {"keperluan": "melamar pekerjaan"}),
+        ("domisili", "submitted", 0, 6, {"alamat": "RT 03", "keperluan": "membuka rekening"}),
+    ]  # fmt: skip
+    for slug, state, stage, days_ago, answers in plan:
+        letter_type = LetterType.objects.get(village=village, slug=slug)
+        person = people[len(LetterRequest.objects.filter(village=village)) % len(people)]
+        submitted = now - dt.timedelta(days=days_ago, hours=rng.randint(1, 6))
+        request = LetterRequest.objects.create(
+            village=village,
+            code=village.next_ticket_code(submitted),
+            letter_type=letter_type,
+            resident=person,
+            contact=person,
+            identity="matched",
+            answers=answers,
+            state=state,
+            stage=stage,
+            submitted_at=submitted,
+            due_date=letter_type.due_date(submitted.astimezone(village.tz).date()),
+        )
+        RequestEvent.objects.create(request=request, state="submitted", created=submitted)
+        if state == "needs_info":
+            RequestEvent.objects.create(
+                request=request,
+                state=state,
+                action="need_info",
+                note="Foto KTP kurang jelas, mohon kirim ulang.",
+                created=submitted + dt.timedelta(hours=2),
+            )
+    for slug, text, days_ago in [
+        ("jalan", "Jalan di depan SD berlubang besar, bahaya untuk anak-anak.", 1),
+        ("lampu", "Lampu jalan di pertigaan masjid mati sejak seminggu.", 3),
+        ("sampah", "Sampah menumpuk di dekat jembatan, belum diangkut.", 0),
+    ]:
+        submitted = now - dt.timedelta(days=days_ago, hours=2)
+        complaint = Complaint.objects.create(
+            village=village,
+            code=village.next_ticket_code(submitted),
+            category=Category.objects.get(village=village, slug=slug),
+            description=text,
+            resident=rng.choice(people),
+            show_name=False,
+            submitted_at=submitted,
+        )
+        ComplaintEvent.objects.create(complaint=complaint, state="received", created=submitted)

@@ -3,6 +3,7 @@ import re
 from django import forms
 
 from balai.letters.models import LetterType
+from balai.letters.numbering import number_format_validator
 
 KEYWORD = re.compile(r"[A-Z0-9]{2,30}")
 
@@ -27,6 +28,14 @@ class LetterTypeForm(forms.ModelForm):
         error_messages={"min_value": "Biaya tidak boleh kurang dari 0."},
     )
 
+    number_format = forms.CharField(
+        label="Format nomor surat",
+        max_length=120,
+        validators=[number_format_validator],
+        help_text="Mis. [kode_klasifikasi]/[nomor:3]/[kode_desa]/[bulan_romawi]/[tahun]. "
+        "Nomor diambil saat kepala desa menandatangani.",
+    )
+
     class Meta:
         model = LetterType
         fields = [
@@ -39,6 +48,9 @@ class LetterTypeForm(forms.ModelForm):
             "head_of_family_only",
             "is_active",
             "position",
+            "classification_code",
+            "number_format",
+            "validity_days",
         ]
         labels = {
             "summary": "Kegunaan singkat",

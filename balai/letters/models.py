@@ -231,9 +231,7 @@ class IssuedLetter(models.Model):
     """A signed letter: its number (taken when the kades signs, never earlier), the PDF as
     issued, its SHA-256, and the token behind the QR code on it."""
 
-    request = models.OneToOneField(
-        LetterRequest, on_delete=models.PROTECT, related_name="issued"
-    )
+    request = models.OneToOneField(LetterRequest, on_delete=models.PROTECT, related_name="issued")
     village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="letters")
     number = models.CharField("nomor surat", max_length=120)
     sequence = models.PositiveIntegerField()

@@ -4,7 +4,14 @@ A village picks one chain (``Village.approval_chain``); each stage says who may 
 last stage is the signature: signing issues the letter (number, PDF, QR) and delivers it.
 """
 
+import contextlib
 from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from balai.letters.models import RequestState
 from balai.villages.roles import Role
@@ -62,3 +69,212 @@ def chain(village) -> tuple[Stage, ...]:
 def stage_of(request) -> Stage | None:
     stages = chain(request.village)
     return stages[request.stage] if request.stage < len(stages) else None
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+DOWNLOAD_SALT = "balai.letters.download"
+DOWNLOAD_DAYS = 30
+
+
+class WorkflowError(Exception):
+    """An action that is not allowed now; the message is for the staff member."""
+
+
+def can_act(staff, request) -> bool:
+    """Whether this staff member may take the request's current step."""
+    stage = stage_of(request)
+    return bool(
+        stage
+        and request.state == stage.state
+        and staff.membership is not None
+        and staff.membership.role in stage.roles
+    )
+
+
+def _locked(request):
+    from balai.letters.models import LetterRequest
+
+    return (
+        LetterRequest.objects.select_for_update(of=("self",))
+        .select_related("village", "letter_type", "resident", "contact")
+        .get(pk=request.pk)
+    )
+
+
+def _record(request, action: str, *, actor=None, note="", internal=False, media=None, push=True):
+    """Append an event and, unless internal, tell the resident what changed."""
+    from balai.letters.actions import STATUS_PURPOSE, status_text
+    from balai.letters.models import RequestEvent
+    from balai.whatsapp import messages as build
+    from balai.whatsapp.outbox import NoChannel, do_send
+
+    event = RequestEvent.objects.create(
+        request=request,
+        state=request.state,
+        action=action,
+        note=note,
+        internal=internal,
+        media=media,
+        actor=actor,
+        created=timezone.now(),
+    )
+    if push and not internal:
+        with contextlib.suppress(NoChannel):
+            do_send(
+                request.contact or request.resident,
+                build.text(status_text(request, note)),
+                purpose=STATUS_PURPOSE,
+                template_values={"tiket": request.code, "status": request.get_state_display()},
+            )
+    return event
+
+
+def do_approve(request, staff, note: str = ""):
+    """Take the current step: pass it on to the next stage, or (last stage) sign, which
+    issues the letter and delivers it."""
+    with transaction.atomic():
+        request = _locked(request)
+        if not can_act(staff, request):
+            raise WorkflowError("Permohonan ini tidak sedang menunggu tindakan Anda.")
+        stages = chain(request.village)
+        stage = stages[request.stage]
+        if stage.key == "sign":
+            return _sign(request, staff, note)
+        request.stage += 1
+        following = stages[request.stage]
+        request.state = following.state
+        request.save(update_fields=["stage", "state", "updated"])
+        message = note or f"{stage.label} selesai; sekarang tahap {following.label.lower()}."
+        _record(request, f"approve:{stage.key}", actor=staff.user, note=message)
+        return request
+
+
+def _sign(request, staff, note: str):
+    from balai.letters.documents import do_issue_letter
+
+    issued = do_issue_letter(request, signer=staff.user)
+    _record(
+        request,
+        "sign",
+        actor=staff.user,
+        note=note or f"Surat sudah ditandatangani dengan nomor {issued.number}.",
+        push=False,
+    )
+    if request.village.deliver_on_whatsapp:
+        request.state = RequestState.COMPLETED
+        request.completed_at = timezone.now()
+        request.save(update_fields=["state", "completed_at", "updated"])
+        _record(request, "deliver", actor=staff.user, note="Surat dikirim lewat WhatsApp.")
+        _send_pdf(request, issued)
+    else:
+        request.state = RequestState.READY
+        request.save(update_fields=["state", "updated"])
+        _record(
+            request,
+            "ready",
+            actor=staff.user,
+            note="Surat sudah jadi dan bisa diambil di kantor desa pada jam kerja.",
+        )
+    return request
+
+
+def download_url(issued) -> str:
+    token = signing.dumps({"letter": issued.pk}, salt=DOWNLOAD_SALT, compress=True)
+    return settings.SITE_URL.rstrip("/") + reverse("letter_requests:download", args=[token])
+
+
+def issued_from_token(token: str):
+    """The letter behind a download link, or None if the link is forged or expired."""
+    from balai.letters.models import IssuedLetter
+
+    try:
+        data = signing.loads(token, salt=DOWNLOAD_SALT, max_age=DOWNLOAD_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+    return IssuedLetter.objects.filter(pk=data.get("letter")).first()
+
+
+def _send_pdf(request, issued) -> None:
+    """The signed PDF as a WhatsApp document: Meta fetches it from a signed, expiring link."""
+    from balai.letters.actions import STATUS_PURPOSE
+    from balai.whatsapp import messages as build
+    from balai.whatsapp.outbox import NoChannel, do_send
+
+    with contextlib.suppress(NoChannel):
+        do_send(
+            request.contact or request.resident,
+            build.document(
+                link=download_url(issued),
+                filename=f"{request.code}.pdf",
+                caption=f"{request.letter_type.name}\nNomor {issued.number}\nTiket {request.code}",
+            ),
+            purpose=STATUS_PURPOSE,
+            template_values={"tiket": request.code, "status": "Selesai"},
+        )
+
+
+def do_request_info(request, staff, note: str):
+    """Ask the resident for more (a clearer photo, a missing document); the answer lands on
+    the request (``do_receive_info``) and it returns to the same stage."""
+    note = note.strip()
+    if not note:
+        raise WorkflowError("Tulis data apa yang perlu dilengkapi warga.")
+    with transaction.atomic():
+        request = _locked(request)
+        if not request.is_open or request.state == RequestState.READY:
+            raise WorkflowError("Permohonan ini sudah tidak dalam proses.")
+        request.state = RequestState.NEEDS_INFO
+        request.save(update_fields=["state", "updated"])
+        return _record(request, "need_info", actor=staff.user, note=note)
+
+
+def do_receive_info(request, message) -> None:
+    """The resident's answer (text, photo or PDF) to a request for more information."""
+    media = getattr(message, "media", None) if message.type in {"image", "document"} else None
+    with transaction.atomic():
+        request = _locked(request)
+        stage = stage_of(request)
+        request.state = stage.state if stage else RequestState.SUBMITTED
+        request.save(update_fields=["state", "updated"])
+        _record(request, "info_received", note=message.text[:2000], media=media, push=False)
+
+
+def do_reject(request, staff, reason: str):
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("Tulis alasan penolakan; warga akan menerimanya.")
+    with transaction.atomic():
+        request = _locked(request)
+        if not request.is_open:
+            raise WorkflowError("Permohonan ini sudah selesai atau ditutup.")
+        request.state = RequestState.REJECTED
+        request.save(update_fields=["state", "updated"])
+        return _record(request, "reject", actor=staff.user, note=reason)
+
+
+def do_mark_picked_up(request, staff):
+    with transaction.atomic():
+        request = _locked(request)
+        if request.state != RequestState.READY:
+            raise WorkflowError("Surat ini belum siap diambil.")
+        request.state = RequestState.COMPLETED
+        request.completed_at = timezone.now()
+        request.save(update_fields=["state", "completed_at", "updated"])
+        return _record(request, "picked_up", actor=staff.user, note="Surat sudah diambil.")
+
+
+def do_add_note(request, staff, note: str):
+    """An internal note for colleagues: never sent to the resident."""
+    note = note.strip()
+    if not note:
+        raise WorkflowError("Catatan masih kosong.")
+    return _record(request, "note", actor=staff.user, note=note, internal=True)
+
+
+def do_assign(request, staff, user):
+    from balai.letters.models import LetterRequest
+
+    LetterRequest.objects.filter(pk=request.pk).update(assigned_to=user)
+    name = (user.get_full_name() or user.username) if user else "tidak ada"
+    return _record(request, "assign", actor=staff.user, note=f"Ditangani: {name}", internal=True)

@@ -22,6 +22,7 @@ def resident_list(request, staff):
 @staff_view("view_residents")
 def resident_detail(request, staff, code):
     resident = access_resident(staff, code)
+    do_audit(request.user, staff.village, "resident.view", resident)
     return render(
         request,
         "residents/detail.html",

@@ -27,6 +27,10 @@ CAPABILITIES: dict[str, set[str]] = {
     # Village profile, office hours, areas and staff.
     "manage_village": {Role.OPERATOR, Role.SEKDES, Role.KADES},
     "view_staff": OFFICE | {Role.PENDAMPING, Role.DPL},
+    # Letter requests, the WhatsApp inbox and the complaints desk: the village office.
+    "process_requests": OFFICE,
+    "handle_inbox": OFFICE,
+    "handle_complaints": OFFICE,
     # DPL (supervising lecturers) read and comment; they never change anything.
     "comment": set(Role),
 }

@@ -14,6 +14,7 @@ urlpatterns = [
         name="staff_deactivate",
     ),
     path("desa/<slug:village_slug>/wilayah/", views.areas, name="areas"),
+    path("desa/<slug:village_slug>/log-audit/", views.audit_log, name="audit"),
 ]
 
 # "Layanan WhatsApp": the overview and the FAQ (letter types and complaint categories have

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from balai.villages.access import access_membership, staff_view
 from balai.villages.actions import do_add_staff, do_audit, do_deactivate_staff
 from balai.villages.forms import AreaForm, StaffForm, VillageForm
-from balai.villages.models import Area, Membership, Village
+from balai.villages.models import Area, AuditEvent, Membership, Village
 from balai.whatsapp.views import open_alerts
 
 
@@ -36,7 +36,31 @@ def dashboard(request, staff):
         "staff_count": village.memberships.filter(is_active=True).count(),
         "channel_alerts": open_alerts(staff, limit=5),
     }
+    if staff.can("process_requests"):
+        context["work"] = todays_work(staff)
     return render(request, "villages/dashboard.html", context)
+
+
+def todays_work(staff) -> dict:
+    """The office's day at a glance: new and overdue requests, what waits for this person,
+    conversations waiting for staff, open complaints."""
+    from balai.complaints.models import Complaint
+    from balai.conversations.models import Conversation
+    from balai.letters import workflow
+    from balai.letters.models import LetterRequest, RequestState
+
+    village = staff.village
+    today = village.local_now().date()
+    open_requests = LetterRequest.objects.filter(village=village).open()
+    return {
+        "new": open_requests.filter(state=RequestState.SUBMITTED).count(),
+        "overdue": open_requests.filter(due_date__lt=today).count(),
+        "mine": sum(
+            1 for r in open_requests.select_related("village") if workflow.can_act(staff, r)
+        ),
+        "waiting": Conversation.objects.filter(village=village, handoff_at__isnull=False).count(),
+        "complaints": Complaint.objects.filter(village=village).open().count(),
+    }
 
 
 @staff_view("manage_village")
@@ -101,4 +125,35 @@ def areas(request, staff):
         request,
         "villages/areas.html",
         {"dusun": dusun, "form": form, "can_manage": staff.can("manage_village")},
+    )
+
+
+AUDIT_PAGE = 100
+
+
+@staff_view("manage_village")
+def audit_log(request, staff):
+    """Who saw or changed what, in this village: filter by staff member, object, action."""
+    from django.contrib.auth import get_user_model
+    from django.core.paginator import Paginator
+
+    events = AuditEvent.objects.filter(village=staff.village).select_related("actor")
+    actor = request.GET.get("petugas", "")
+    if actor.isdigit():
+        events = events.filter(actor_id=int(actor))
+    code = request.GET.get("objek", "").strip()
+    if code:
+        events = events.filter(object_code=code)
+    action = request.GET.get("tindakan", "").strip()
+    if action:
+        events = events.filter(action__startswith=action)
+    page = Paginator(events, AUDIT_PAGE).get_page(request.GET.get("hal"))
+    return render(
+        request,
+        "villages/audit.html",
+        {
+            "page": page,
+            "actors": get_user_model().objects.filter(memberships__village=staff.village),
+            "chosen": {"petugas": actor, "objek": code, "tindakan": action},
+        },
     )

@@ -275,6 +275,10 @@ class OutboundMessage(models.Model):
     purpose = models.CharField(
         max_length=50, blank=True, help_text="Template purpose to fall back to outside the window"
     )
+    # The staff member who wrote it in the inbox (empty: the assistant or the system).
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Values for the fallback template's named parameters (besides nama and desa).
     template_values = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)

@@ -54,6 +54,7 @@ def do_send(
     purpose: str = "",
     reply_to: str | None = None,
     template_values: dict | None = None,
+    sent_by=None,
 ) -> OutboundMessage:
     """Queue one message for a resident; it is sent after the transaction commits.
 
@@ -79,6 +80,7 @@ def do_send(
             payload=payload,
             purpose=purpose,
             template_values=template_values or {},
+            sent_by=sent_by,
         )
         enqueue_durably(send_outbound, row.id)
     return row

@@ -9,7 +9,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from balai.villages.access import staff_view
 from balai.villages.actions import do_audit
 from balai.whatsapp.client import PAUSE_NUMBER, TRANSPORT_ERROR, CloudAPI, CloudAPIError
 from balai.whatsapp.forms import NumberForm, TemplateForm, TemplateStatusForm
-from balai.whatsapp.models import ChannelAlert, OutboundMessage, Template, WhatsAppNumber
+from balai.whatsapp.models import ChannelAlert, Media, OutboundMessage, Template, WhatsAppNumber
 from balai.whatsapp.outbox import do_resume_number
 
 ATTENTION_DAYS = 7
@@ -241,3 +241,28 @@ def channel_resume(request, staff):
             "Pengiriman WhatsApp aktif lagi. Pesan yang tertunda dikirim dalam beberapa menit.",
         )
     return redirect("whatsapp:channel", staff.village.slug)
+
+
+# Shown in the browser; anything else is downloaded, never rendered (a resident's "PDF" could
+# be HTML).
+INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
+
+
+@staff_view("handle_inbox")
+def media_file(request, staff, code):
+    """A file a resident sent on WhatsApp (attachments, inbox photos): village office only."""
+    media = get_object_or_404(Media, village=staff.village, code=code, state=Media.State.STORED)
+    do_audit(request.user, staff.village, "media.view", media)
+    inline = media.mime_type in INLINE_TYPES
+    response = FileResponse(
+        media.file.open("rb"),
+        content_type=media.mime_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=media.filename or media.file.name.rsplit("/", 1)[-1],
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    )
+    return response

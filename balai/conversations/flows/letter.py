@@ -135,7 +135,9 @@ class LetterForm(Form):
                 question="Ketik NIK (16 angka di KTP atau KK) orang yang dibuatkan surat.",
                 hint="NIK adalah Nomor Induk Kependudukan, 16 angka di bagian atas KTP atau "
                 "di kolom NIK pada Kartu Keluarga.",
-                example="3311024501900001",
+                # Never a whole NIK, not even an example: it could be a real person's.
+                example="16 angka tanpa spasi, tersusun 3311 02 (wilayah) + 150385 "
+                "(tanggal lahir) + 0007 (nomor urut)",
             ),
             NameStep(
                 key="nama",

@@ -75,6 +75,36 @@ def handle_reply_id(turn) -> bool:
     return True
 
 
+def answer_request_for_info(turn) -> bool:
+    """Staff asked for more on a letter request: what the resident sends next (a photo, a
+    PDF, or text that isn't a command) lands on that request."""
+    from balai.letters.models import LetterRequest, RequestState
+    from balai.letters.workflow import do_receive_info
+
+    pending = (
+        LetterRequest.objects.filter(village=turn.village, state=RequestState.NEEDS_INFO)
+        .of_contact(turn.resident)
+        .order_by("-updated")
+        .first()
+    )
+    if pending is None:
+        return False
+    if turn.message.type == "text":
+        if status.find_ticket(turn.text) or words(turn.text) in {"cek status", "status", "info"}:
+            return False
+        u = turn.understanding
+        from balai.nlu import CONFIDENT
+
+        if u.intent in {"status_check", "menu", "handoff"} and u.confidence >= CONFIDENT:
+            return False
+    do_receive_info(pending, turn.message)
+    turn.say(
+        f"Terima kasih, Bapak/Ibu. Data tambahan untuk {pending.code} sudah kami terima dan "
+        "kami teruskan ke petugas."
+    )
+    return True
+
+
 def follow_up(turn, complaint, answer: str) -> None:
     if complaint.follow_up_answer:
         turn.say(f"Jawaban Anda untuk {complaint.code} sudah kami catat sebelumnya. Terima kasih.")
@@ -98,6 +128,8 @@ def route(turn) -> None:
         return turn.say(texts.VIDEO)
     if kind == "sticker":
         return turn.say(texts.STICKER)
+    if kind in {"image", "document", "text"} and answer_request_for_info(turn):
+        return None
     if kind in {"image", "document"} and not turn.text:
         turn.say("Terima kasih, file Anda sudah kami terima.")
         return FLOWS["menu"].show(turn)

@@ -132,7 +132,7 @@ class LetterRequestTest(ConversationTestCase):
         self.assertEqual(self.body(first), "NIK harus 16 angka, yang Anda kirim 5 angka.")
         (second,) = self.send("33110215038500")
         self.assertIn("NIK harus 16 angka", self.body(second))
-        self.assertIn("Contoh: 3311024501900001", self.body(second))
+        self.assertIn("Contoh: 16 angka tanpa spasi", self.body(second))
         self.assertIn("Nomor Induk Kependudukan", self.body(second))
         self.assertEqual([i for i, _t in self.choices(second)], ["global:petugas", "global:batal"])
         (third,) = self.send("9911021503850007")

@@ -14,7 +14,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from balai.core.models import TaskFailure
 from balai.whatsapp.models import InboundMessage, OutboundMessage
 from balai.whatsapp.tests.base import WebhookTestCase
-from balai.whatsapp.tests.meta import envelope, message
+from balai.whatsapp.tests.meta import message
 
 PHRASES = [
     "halo", "P", "menu", "batal", "kembali", "bantuan", "petugas", "lanjut", "kirim", "ubah",

@@ -15,6 +15,18 @@ class LetterTypeConsoleTest(BaseTestCase):
         self.other_sktm = LetterType.objects.get(village=self.other_village, slug="sktm")
         self.url = f"/desa/pondok/layanan/surat/{self.sktm.slug}/"
 
+    def test_a_bad_number_format_is_refused(self):
+        from balai.villages.roles import Role
+
+        self.login(self.staff[Role.OPERATOR])
+        response = self.client.post(self.url, self.form(number_format="[nomor]/[bulan_jawa]"))
+        self.assertEqual(response.status_code, 200)
+        self.sktm.refresh_from_db()
+        self.assertEqual(
+            self.sktm.number_format,
+            "[kode_klasifikasi]/[nomor:3]/[kode_desa]/[bulan_romawi]/[tahun]",
+        )
+
     def form(self, letter_type=None, **changes):
         t = letter_type or self.sktm
         data = {
@@ -25,6 +37,9 @@ class LetterTypeConsoleTest(BaseTestCase):
             "days": t.days,
             "cost": t.cost,
             "position": t.position,
+            "classification_code": t.classification_code,
+            "number_format": t.number_format,
+            "validity_days": t.validity_days,
         }
         if t.head_of_family_only:
             data["head_of_family_only"] = "on"

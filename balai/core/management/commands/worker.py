@@ -29,7 +29,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, queues, batch, no_scheduler, **options):
         stop = threading.Event()
-        if settings.WHATSAPP_MESSAGE_HANDLER.startswith("balai.conversations.") and not batch:
+        handles_messages = "inbox" in queues.split(",")
+        if (
+            handles_messages
+            and settings.WHATSAPP_MESSAGE_HANDLER.startswith("balai.conversations.")
+            and not batch
+        ):
             # Load and train the message recogniser now (a few seconds, mostly importing
             # scikit-learn) rather than on a resident's first message; RQ's forked job
             # processes inherit it.
