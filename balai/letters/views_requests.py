@@ -45,8 +45,7 @@ def request_list(request, staff):
     elif state == "overdue":
         qs = qs.filter(state__in=OPEN_STATES, due_date__lt=today)
     elif state == "mine":
-        ids = [r.pk for r in qs.filter(state__in=OPEN_STATES) if workflow.can_act(staff, r)]
-        qs = qs.filter(pk__in=ids)
+        qs = qs.filter(workflow.waiting_for(staff))
     elif state in RequestState.values:
         qs = qs.filter(state=state)
     kind = request.GET.get("jenis", "")
@@ -61,6 +60,7 @@ def request_list(request, staff):
     qs = qs.order_by("due_date", "submitted_at")
     page = Paginator(qs, 50).get_page(request.GET.get("hal"))
     for r in page:
+        r.village = staff.village  # already known: no query per row
         r.overdue = r.is_open and r.due_date < today
         r.for_me = workflow.can_act(staff, r)
     return render(

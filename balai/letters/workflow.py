@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,6 +91,17 @@ def can_act(staff, request) -> bool:
         and staff.membership is not None
         and staff.membership.role in stage.roles
     )
+
+
+def waiting_for(staff) -> Q:
+    """The requests whose current step this staff member may take, as one SQL condition
+    (the queue's "menunggu saya" and the dashboard count, without loading every request)."""
+    role = staff.membership.role if staff.membership else None
+    condition = Q(pk__in=[])
+    for index, stage in enumerate(chain(staff.village)):
+        if role in stage.roles:
+            condition |= Q(stage=index, state=stage.state)
+    return condition
 
 
 def _locked(request):

@@ -55,9 +55,7 @@ def todays_work(staff) -> dict:
     return {
         "new": open_requests.filter(state=RequestState.SUBMITTED).count(),
         "overdue": open_requests.filter(due_date__lt=today).count(),
-        "mine": sum(
-            1 for r in open_requests.select_related("village") if workflow.can_act(staff, r)
-        ),
+        "mine": open_requests.filter(workflow.waiting_for(staff)).count(),
         "waiting": Conversation.objects.filter(village=village, handoff_at__isnull=False).count(),
         "complaints": Complaint.objects.filter(village=village).open().count(),
     }
