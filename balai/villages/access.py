@@ -84,6 +84,7 @@ def staff_view(capability: str | None = None):
             timezone.activate(staff.village.tz)
             return view(request, staff, *args, **kwargs)
 
+        wrapper.capability = capability  # read by the role-matrix test
         return wrapper
 
     return decorator
