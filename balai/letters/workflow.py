@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -159,6 +160,7 @@ def do_approve(request, staff, note: str = ""):
         request.save(update_fields=["stage", "state", "updated"])
         message = note or f"{stage.label} selesai; sekarang tahap {following.label.lower()}."
         _record(request, f"approve:{stage.key}", actor=staff.user, note=message)
+        notify_next(request, following)
         return request
 
 
@@ -290,3 +292,40 @@ def do_assign(request, staff, user):
     LetterRequest.objects.filter(pk=request.pk).update(assigned_to=user)
     name = (user.get_full_name() or user.username) if user else "tidak ada"
     return _record(request, "assign", actor=staff.user, note=f"Ditangani: {name}", internal=True)
+
+
+def notify_next(request, stage: Stage) -> int:
+    """Tell the staff of the next stage who opted in, on WhatsApp (the console's
+    "menunggu Anda" is everyone's notice). Staff are reached through a resident row for
+    their number in this village, like anyone else the village's number writes to."""
+    from balai.residents.identity import normalise_phone
+    from balai.residents.models import Resident
+    from balai.villages.models import Membership
+    from balai.whatsapp import messages as build
+    from balai.whatsapp.outbox import NoChannel, do_send
+
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "letter_requests:detail", args=[request.village.slug, request.code]
+    )
+    text = (
+        f"Permohonan {request.code} ({request.letter_type.name}) menunggu "
+        f"{stage.label.lower()} oleh Anda: {link}"
+    )
+    sent = 0
+    members = Membership.objects.filter(
+        village=request.village, is_active=True, notify_whatsapp=True, role__in=stage.roles
+    ).exclude(whatsapp_phone="")
+    for member in members.select_related("user"):
+        try:
+            phone = normalise_phone(member.whatsapp_phone)
+        except ValidationError:  # no longer a valid number: the console still shows the work
+            continue
+        person, _ = Resident.objects.get_or_create(
+            village=request.village,
+            phone=phone,
+            defaults={"name": member.user.get_full_name() or member.user.username},
+        )
+        with contextlib.suppress(NoChannel):
+            do_send(person, build.text(text), purpose="staff_notice")
+            sent += 1
+    return sent

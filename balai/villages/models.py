@@ -244,6 +244,9 @@ class Membership(models.Model):
         help_text="Mis. 'Kaur Umum' atau 'Mahasiswa KKN Undiksha 2026'.",
     )
     is_active = models.BooleanField(default=True)
+    # Staff who opt in hear on WhatsApp when a request waits for their step.
+    whatsapp_phone = models.CharField("nomor WhatsApp", max_length=20, blank=True)
+    notify_whatsapp = models.BooleanField("kabari saya lewat WhatsApp", default=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

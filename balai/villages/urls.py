@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("desa/<slug:village_slug>/wilayah/", views.areas, name="areas"),
     path("desa/<slug:village_slug>/log-audit/", views.audit_log, name="audit"),
+    path("desa/<slug:village_slug>/notifikasi/", views.my_notifications, name="notifications"),
 ]
 
 # "Layanan WhatsApp": the overview and the FAQ (letter types and complaint categories have

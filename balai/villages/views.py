@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -155,3 +156,38 @@ def audit_log(request, staff):
             "chosen": {"petugas": actor, "objek": code, "tindakan": action},
         },
     )
+
+
+@staff_view()
+def my_notifications(request, staff):
+    """A staff member's own WhatsApp notices: the number and whether to use it."""
+    from django import forms
+
+    from balai.residents.identity import normalise_phone
+
+    if staff.membership is None:
+        raise Http404  # platform operators have no step in a village's chain
+
+    class NotifyForm(forms.ModelForm):
+        class Meta:
+            model = Membership
+            fields = ["whatsapp_phone", "notify_whatsapp"]
+            widgets = {"whatsapp_phone": forms.TextInput(attrs={"inputmode": "tel"})}
+
+        def clean_whatsapp_phone(self):
+            phone = self.cleaned_data["whatsapp_phone"]
+            return normalise_phone(phone) if phone else ""
+
+        def clean(self):
+            data = super().clean()
+            if data.get("notify_whatsapp") and not data.get("whatsapp_phone"):
+                self.add_error("whatsapp_phone", "Isi nomor WhatsApp untuk menerima kabar.")
+            return data
+
+    form = NotifyForm(request.POST or None, instance=staff.membership)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        do_audit(request.user, staff.village, "membership.notifications", staff.membership)
+        messages.success(request, "Pengaturan kabar WhatsApp Anda disimpan.")
+        return redirect("villages:notifications", staff.village.slug)
+    return render(request, "villages/notifications.html", {"form": form})

@@ -269,3 +269,34 @@ class SignAndDeliverTest(WorkflowTestCase):
         self.act(self.staff[Role.OPERATOR], "diambil")
         self.letter.refresh_from_db()
         self.assertEqual(self.letter.state, "completed")
+
+
+class StaffNoticeTest(WorkflowTestCase):
+    def test_the_next_signer_who_opted_in_hears_on_whatsapp(self):
+        from balai.simulator.models import SimMessage
+
+        kades = self.staff[Role.KADES]
+        self.login(kades)
+        page = reverse("villages:notifications", args=[self.village.slug])
+        response = self.client.post(page, {"notify_whatsapp": "on", "whatsapp_phone": ""})
+        self.assertContains(response, "Isi nomor WhatsApp untuk menerima kabar.")
+        self.client.post(page, {"notify_whatsapp": "on", "whatsapp_phone": "0813 2222 3333"})
+        membership = kades.memberships.get(village=self.village)
+        self.assertEqual(membership.whatsapp_phone, "+6281322223333")
+        # The kades once wrote to the village's number (the 24-hour window is open).
+        self.say(**{"from": "6281322223333", "text": "tes"})
+        self.act(self.staff[Role.OPERATOR], "setujui")
+
+        def notices():
+            out = SimMessage.objects.filter(wa_id="6281322223333", direction="out")
+            return [
+                m.payload["text"]["body"]
+                for m in out
+                if m.payload.get("type") == "text" and self.letter.code in m.payload["text"]["body"]
+            ]
+
+        self.assertEqual(notices(), [])  # the sekdes' step: not for the kades yet
+        self.act(self.staff[Role.SEKDES], "setujui")
+        (notice,) = notices()
+        self.assertIn("menunggu tanda tangan kepala desa oleh Anda", notice)
+        self.assertIn(f"/desa/pondok/permohonan/{self.letter.code}/", notice)

@@ -111,6 +111,7 @@ OBJECT_KWARGS = {
     "villages:staff": lambda v: {},
     "villages:areas": lambda v: {},
     "villages:audit": lambda v: {},
+    "villages:notifications": lambda v: {},
     "villages:staff_deactivate": lambda v: {"code": v.memberships.first().code},
     "residents:list": lambda v: {},
     "residents:create": lambda v: {},
