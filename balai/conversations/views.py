@@ -75,7 +75,7 @@ def _items(conv, *, after_in: int = 0, after_out: int = 0) -> tuple[list[Item], 
         items.append(
             Item(
                 incoming=True,
-                at=m.sent_at,
+                at=m.received_at,  # stored order: sent_at has whole seconds only
                 text=label or f"({m.type})",
                 kind=m.type,
                 media_code=media.code if media and media.state == "stored" else "",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from balai.letters import views_public
 from balai.letters import views_requests as views
 
 app_name = "letter_requests"
@@ -17,4 +18,5 @@ urlpatterns = [
         name="action",
     ),
     path("surat/unduh/<str:token>/", views.download, name="download"),
+    path("v/<str:token>", views_public.verify, name="verify"),
 ]

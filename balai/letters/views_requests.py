@@ -119,7 +119,7 @@ ACTIONS = {
     ),
 }
 DONE = {
-    "setujui": "Baik, permohonan sudah diteruskan.",
+    "setujui": "Baik, tahap Anda sudah selesai.",
     "minta-data": "Permintaan data sudah dikirim ke warga.",
     "tolak": "Permohonan ditolak; alasannya sudah dikirim ke warga.",
     "diambil": "Tercatat: surat sudah diambil.",

@@ -300,3 +300,27 @@ class StaffNoticeTest(WorkflowTestCase):
         (notice,) = notices()
         self.assertIn("menunggu tanda tangan kepala desa oleh Anda", notice)
         self.assertIn(f"/desa/pondok/permohonan/{self.letter.code}/", notice)
+
+
+class VerificationPageTest(WorkflowTestCase):
+    def test_the_qr_page_shows_the_letter_and_checks_a_copy(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from balai.letters.documents import do_issue_letter, verify_url
+
+        issued = do_issue_letter(self.letter, signer=self.staff[Role.KADES])
+        url = verify_url(issued.verify_token).removeprefix("http://127.0.0.1:8000")
+        self.client.logout()
+        page = self.client.get(url)
+        self.assertContains(page, issued.number)
+        self.assertContains(page, "Si*** Am****")
+        self.assertContains(page, issued.sha256)
+        self.assertNotContains(page, "3311024501900001")
+        self.assertNotContains(page, "Siti Aminah")
+        with issued.pdf.open("rb") as f:
+            original = f.read()
+        same = self.client.post(url, {"pdf": SimpleUploadedFile("s.pdf", original)})
+        self.assertContains(same, "Cocok: PDF ini sama persis")
+        changed = self.client.post(url, {"pdf": SimpleUploadedFile("s.pdf", original + b"%")})
+        self.assertContains(changed, "Tidak cocok")
+        self.assertEqual(self.client.get("/v/tidak-ada").status_code, 404)
