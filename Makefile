@@ -8,7 +8,7 @@ endif
 PG_URL ?= postgres://postgres@127.0.0.1:5432/balai_test
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres lint format env browser pdf-libs clean bench-webhook bench-nlu
+.PHONY: demo test test-sqlite test-postgres lint format env browser pdf-libs clean bench-webhook bench-nlu bench-console
 
 env:  ## uv (via pip if missing) and the locked environment
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -76,3 +76,6 @@ bench-webhook: env  ## signed-webhook ingest vs a bare endpoint, SQLite and Post
 
 bench-nlu: env  ## message understanding: held-out accuracy and time per message -> docs/benchmarks.md
 	$(UV) run python scripts/bench_nlu.py
+
+bench-console: env  ## console pages with 100,000 residents and 200,000 requests (PostgreSQL) -> docs/benchmarks.md
+	$(UV) run python scripts/bench_console.py $(BENCH_ARGS)
