@@ -112,7 +112,14 @@ class Complaint(models.Model):
         ordering = ["-submitted_at"]
         verbose_name = "pengaduan"
         verbose_name_plural = "pengaduan"
-        indexes = [models.Index(fields=["village", "state", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["village", "state", "submitted_at"]),
+            models.Index(
+                fields=["village", "submitted_at"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="complaint_open_desk",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.category}"

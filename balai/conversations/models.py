@@ -49,6 +49,7 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["village", "handoff_at"]),
             models.Index(fields=["flow", "last_activity"]),
+            models.Index(fields=["village", "-last_activity"], name="conversation_recent"),
         ]
 
     def __str__(self) -> str:

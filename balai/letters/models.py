@@ -157,7 +157,15 @@ class LetterRequest(models.Model):
         ordering = ["-submitted_at"]
         verbose_name = "permohonan surat"
         verbose_name_plural = "permohonan surat"
-        indexes = [models.Index(fields=["village", "state", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["village", "state", "submitted_at"]),
+            # The queue: open requests by due date (make bench-console: 91 → 6 ms).
+            models.Index(
+                fields=["village", "due_date", "submitted_at"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="letter_request_open_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.letter_type}"

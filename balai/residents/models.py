@@ -70,6 +70,16 @@ class Resident(models.Model):
         ordering = ["name"]
         verbose_name = "warga"
         verbose_name_plural = "warga"
+        indexes = [
+            # The register lists by name; the verification queue lists the unverified newest
+            # first (make bench-console, 100k residents: 105 → 9 ms and 73 → 2 ms).
+            models.Index(fields=["village", "name"], name="resident_by_name"),
+            models.Index(
+                fields=["village", "-created", "-id"],
+                condition=Q(is_verified=False),
+                name="resident_unverified",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["village", "phone"],
