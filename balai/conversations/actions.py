@@ -139,3 +139,15 @@ def do_add_note(conv: Conversation, staff, text: str):
     if not text:
         raise InboxError("Catatan masih kosong.")
     return ConversationNote.objects.create(conversation=conv, author=staff.user, text=text[:2000])
+
+
+def do_add_quick_reply(village, staff, title: str, text: str):
+    from balai.conversations.models import QuickReply
+
+    title, text = title.strip(), text.strip()
+    if not title or not text:
+        raise InboxError("Isi judul dan teks balasan cepat.")
+    position = QuickReply.objects.filter(village=village).count()
+    return QuickReply.objects.create(
+        village=village, title=title[:60], text=text[:1500], position=position
+    )

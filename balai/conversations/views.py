@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -123,6 +124,7 @@ def inbox(request, staff):
         "conversations/inbox.html",
         {
             "conversations": qs[:100],
+            "quick_replies": QuickReply.objects.filter(village=staff.village),
             "show": show,
             "waiting": qs.model.objects.filter(
                 village=staff.village, handoff_at__isnull=False
@@ -218,3 +220,26 @@ def conversation_action(request, staff, code, action):
         do_audit(request.user, staff.village, f"conversation.{action}", conv.resident)
         messages.success(request, done)
     return redirect("inbox:detail", staff.village.slug, code)
+
+
+@staff_view("handle_inbox")
+@require_POST
+def quick_replies(request, staff):
+    """Add a canned answer, or remove one (``hapus`` = its code)."""
+    code = request.POST.get("hapus", "")
+    if code:
+        reply = get_object_or_404(QuickReply, village=staff.village, code=code)
+        reply.delete()
+        do_audit(request.user, staff.village, "quick_reply.delete", reply)
+        messages.success(request, "Balasan cepat dihapus.")
+    else:
+        try:
+            reply = actions.do_add_quick_reply(
+                staff.village, staff, request.POST.get("title", ""), request.POST.get("text", "")
+            )
+        except actions.InboxError as e:
+            messages.error(request, str(e))
+        else:
+            do_audit(request.user, staff.village, "quick_reply.add", reply)
+            messages.success(request, "Balasan cepat ditambahkan.")
+    return redirect(reverse("inbox:list", args=[staff.village.slug]) + "#balasan-cepat")

@@ -27,6 +27,11 @@ class VillageForm(forms.ModelForm):
             "phone",
             "email",
             "letterhead",
+            "ticket_prefix",
+            "approval_chain",
+            "deliver_on_whatsapp",
+            "session_idle_hours",
+            "handoff_hours",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 2}),

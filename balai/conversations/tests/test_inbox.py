@@ -116,3 +116,25 @@ class InboxTest(InboxTestCase):
         self.assertEqual(self.client.get(self.url("detail")).status_code, 403)
         self.login(self.other_staff[Role.OPERATOR])
         self.assertEqual(self.client.get(url).status_code, 404)
+
+
+class QuickReplyTest(InboxTestCase):
+    def test_staff_add_use_and_remove_quick_replies(self):
+        from balai.conversations.models import QuickReply
+
+        url = reverse("inbox:quick_replies", args=[self.village.slug])
+        self.client.post(url, {"title": "Jam buka", "text": "Kantor buka pukul 08.00."})
+        reply = QuickReply.objects.get(village=self.village)
+        self.assertContains(
+            self.client.get(self.url("detail")), 'data-quick="Kantor buka pukul 08.00."'
+        )
+        self.client.post(url, {"title": "", "text": "x"})
+        self.assertEqual(QuickReply.objects.count(), 1)
+        self.login(self.other_staff[Role.OPERATOR])
+        self.client.post(
+            reverse("inbox:quick_replies", args=[self.other_village.slug]), {"hapus": reply.code}
+        )
+        self.assertTrue(QuickReply.objects.filter(pk=reply.pk).exists())  # not theirs: 404
+        self.login(self.staff[Role.OPERATOR])
+        self.client.post(url, {"hapus": reply.code})
+        self.assertFalse(QuickReply.objects.exists())

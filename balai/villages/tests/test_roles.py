@@ -66,10 +66,24 @@ class RolesTest(BaseTestCase):
             "email": "",
             "letterhead": "",
             "office_hours_text": "senin 08:00-12:00, 13:00-15:00\njumat 08:00-11:00",
+            "ticket_prefix": "PDK",
+            "approval_chain": "operator-kades",
+            "session_idle_hours": 6,
+            "handoff_hours": 12,
         }
         response = self.client.post("/desa/pondok/pengaturan/", form)
         self.assertRedirects(response, "/desa/pondok/pengaturan/")
         self.village.refresh_from_db()
+        # The WhatsApp and workflow settings are the village's own.
+        self.assertEqual(
+            (
+                self.village.ticket_prefix,
+                self.village.approval_chain,
+                self.village.deliver_on_whatsapp,
+            ),
+            ("PDK", "operator-kades", False),
+        )
+        self.assertEqual((self.village.session_idle_hours, self.village.handoff_hours), (6, 12))
         self.assertEqual(
             self.village.office_hours["senin"], [["08:00", "12:00"], ["13:00", "15:00"]]
         )
