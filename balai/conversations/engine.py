@@ -11,6 +11,7 @@ import logging
 from functools import cached_property
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from balai.conversations import texts
@@ -96,10 +97,20 @@ def handle(message: InboundMessage) -> None:
         turn.send()
         return
     try:
-        _dispatch(turn)
-    finally:
-        conv.last_activity = turn.now
-        conv.save()
+        with transaction.atomic():  # a savepoint: a failing flow leaves nothing half-done
+            _dispatch(turn)
+    except Exception:
+        # A bug must not leave the resident without an answer or loop on retries: the
+        # message stays stored, a person is asked to look, and the error is logged.
+        logger.exception("conversation engine failed on inbound message %s", message.pk)
+        conv.refresh_from_db()
+        conv.reset()
+        conv.handoff_at = conv.handoff_at or turn.now
+        conv.handoff_reason = "Gangguan pada asisten otomatis"
+        turn.replies = []
+        turn.say(texts.ENGINE_ERROR)
+    conv.last_activity = turn.now
+    conv.save()
     turn.send()
 
 

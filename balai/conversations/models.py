@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from balai.lib.codes import new_code
+from balai.lib.crypto import EncryptedJSONField
 from balai.residents.models import Resident
 from balai.villages.models import Village
 
@@ -26,7 +27,8 @@ class Conversation(models.Model):
     resident = models.OneToOneField(Resident, on_delete=models.CASCADE, related_name="conversation")
     flow = models.CharField(max_length=30, blank=True)
     step = models.CharField(max_length=40, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    # Answers so far (a NIK among them): encrypted at rest like Resident.nik.
+    data = EncryptedJSONField(default=dict, blank=True)
     history = models.JSONField(default=list, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
     # Consecutive messages the assistant did not understand (the ladder: did you mean,
@@ -39,7 +41,7 @@ class Conversation(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    draft = models.JSONField(null=True, blank=True)
+    draft = EncryptedJSONField(null=True, blank=True)
     draft_saved_at = models.DateTimeField(null=True, blank=True)
     flood_notice_at = models.DateTimeField(null=True, blank=True)
 

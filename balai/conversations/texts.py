@@ -28,6 +28,10 @@ VOICE = (
 )
 VIDEO = "Mohon maaf, video belum bisa kami proses. Silakan ketik pesan Anda atau kirim foto."
 STICKER = "🙏 Ada yang bisa kami bantu? Ketik *menu* untuk melihat layanan."
+ENGINE_ERROR = (
+    "Mohon maaf, ada gangguan pada sistem kami. Pesan Anda sudah kami simpan dan kami "
+    "teruskan ke petugas desa. Ketik *menu* untuk mencoba lagi."
+)
 THANKS = "Sama-sama, Bapak/Ibu. Senang bisa membantu. Ketik *menu* bila perlu layanan lain."
 
 

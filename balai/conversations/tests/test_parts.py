@@ -285,3 +285,35 @@ class DidYouMeanTest(ConversationTestCase):
         )
         replies = self.tap(question, "Pengaduan/aspirasi")
         self.assertEqual(self.body(replies[-1]), "Anda ingin menyampaikan apa?")
+
+
+class SafetyTest(ConversationTestCase):
+    def test_answers_holding_a_nik_are_encrypted_at_rest(self):
+        from django.db import connection
+
+        self.send("LAYANAN SKCK")
+        self.send(list_reply={"id": "subject:other", "title": "Orang lain"})
+        self.send("3311021503850007")
+        conv = Conversation.objects.get(resident__phone=f"+{self.WA_ID}")
+        self.assertEqual(conv.data["nik"], "3311021503850007")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT data FROM conversations_conversation WHERE id = %s", [conv.pk])
+            (raw,) = cursor.fetchone()
+        self.assertNotIn("3311021503850007", raw)
+        self.assertTrue(raw.startswith("gAAAA"))
+
+    def test_a_failing_flow_answers_politely_and_calls_a_person(self):
+        from unittest import mock
+
+        self.send("halo")
+        with (
+            mock.patch("balai.conversations.flows.route.route", side_effect=RuntimeError("bug")),
+            self.assertLogs("balai.conversations.engine", "ERROR"),
+        ):
+            (reply,) = self.send("apa kabar")
+        self.assertIn("ada gangguan pada sistem kami", self.body(reply))
+        conv = Conversation.objects.get(resident__phone=f"+{self.WA_ID}")
+        self.assertEqual(conv.handoff_reason, "Gangguan pada asisten otomatis")
+        from balai.whatsapp.models import InboundMessage
+
+        self.assertEqual(InboundMessage.objects.last().state, "processed")
