@@ -251,8 +251,9 @@ def _repoint_conversation_drafts(target: Resident, duplicate: Resident) -> None:
     person the letter is about."""
     from balai.conversations.models import Conversation
 
-    for conversation in Conversation.objects.filter(
-        village_id=target.village_id, data___person=duplicate.pk
-    ):
-        conversation.data["_person"] = target.pk
-        conversation.save(update_fields=["data"])
+    # The answers are encrypted, so they are read here rather than filtered in SQL; only
+    # conversations inside a letter request can hold a person.
+    for conversation in Conversation.objects.filter(village_id=target.village_id, flow="letter"):
+        if (conversation.data or {}).get("_person") == duplicate.pk:
+            conversation.data["_person"] = target.pk
+            conversation.save(update_fields=["data"])
