@@ -147,7 +147,7 @@ def _dispatch(turn: Turn) -> None:
         else:
             return  # a person is on it: the message is in the staff inbox, the bot stays quiet
     if conv.idle_expired(turn.now):
-        end_session(turn, notify=False)
+        end_session(turn)
     if conv.greeted_at is None:
         conv.greeted_at = turn.now
         turn.say(texts.greeting(turn.village))
@@ -367,11 +367,11 @@ def resume_draft(turn: Turn) -> None:
     advance(turn, form)
 
 
-def end_session(turn: Turn, *, notify: bool) -> None:
+def end_session(turn: Turn) -> None:
+    """An idle session met by a new message: keep the draft, start afresh (the sweep is
+    what tells residents their session ended)."""
     save_draft(turn)
     turn.conv.reset()
-    if notify:
-        turn.say(texts.session_ended(turn.village, bool(turn.conv.draft)))
 
 
 def end_handoff(conv: Conversation) -> None:

@@ -88,41 +88,32 @@ def do_change_state(
         event = RequestEvent.objects.create(
             request=request, state=state, note=note, actor=actor, created=now
         )
-        recipient = request.contact or request.resident
-        # A village without WhatsApp: staff tell the resident themselves.
-        with contextlib.suppress(NoChannel):
-            do_send(
-                recipient,
-                build.text(status_text(request, note)),
-                purpose=STATUS_PURPOSE,
-                template_values={"tiket": request.code, "status": request.get_state_display()},
-            )
+        push_status(request, note)
     return event
+
+
+def push_status(request: LetterRequest, note: str = "") -> None:
+    """Tell whoever asked for the letter where it stands: a message inside the 24-hour
+    window, the village's approved status template outside it."""
+    # A village without WhatsApp: staff tell the resident themselves.
+    with contextlib.suppress(NoChannel):
+        do_send(
+            request.contact or request.resident,
+            build.text(status_text(request, note)),
+            purpose=STATUS_PURPOSE,
+            template_values={"tiket": request.code, "status": request.get_state_display()},
+        )
 
 
 def do_seed_catalogue(village) -> int:
     """Give a village the default letter types it does not have yet (by slug)."""
-    from balai.letters.catalogue import DEFAULT_LETTER_TYPES, DEFAULT_REQUIREMENTS
+    from balai.letters.catalogue import DEFAULT_LETTER_TYPES, default_letter_types
 
     have = set(LetterType.objects.filter(village=village).values_list("slug", flat=True))
-    new = [
-        LetterType(
-            village=village,
-            slug=spec["slug"],
-            name=spec["name"],
-            keyword=spec["keyword"],
-            summary=spec.get("summary", ""),
-            requirements=DEFAULT_REQUIREMENTS,
-            documents=spec.get("documents", []),
-            fields=spec.get("fields", []),
-            head_of_family_only=spec.get("head_of_family_only", False),
-            days=spec.get("days", 3),
-            classification_code=spec.get("classification_code", "470"),
-            position=position,
-        )
-        for position, spec in enumerate(DEFAULT_LETTER_TYPES)
-        if spec["slug"] not in have
-    ]
+    new = default_letter_types(LetterType, village, have)
+    codes = {spec["slug"]: spec.get("classification_code", "470") for spec in DEFAULT_LETTER_TYPES}
+    for letter_type in new:
+        letter_type.classification_code = codes[letter_type.slug]
     LetterType.objects.bulk_create(new)
     return len(new)
 

@@ -364,3 +364,25 @@ DEFAULT_LETTER_TYPES = [
 DEFAULT_REQUIREMENTS = (
     "Bawa atau kirim foto dokumen yang diminta. Surat diproses pada jam kerja kantor desa."
 )
+
+
+def default_letter_types(model, village, have: set[str]) -> list:
+    """Unsaved ``model`` rows for the default types ``village`` lacks (by slug). ``model`` is
+    the real LetterType or a migration's historical one, so both seed the same way."""
+    return [
+        model(
+            village=village,
+            slug=spec["slug"],
+            name=spec["name"],
+            keyword=spec["keyword"],
+            summary=spec.get("summary", ""),
+            requirements=DEFAULT_REQUIREMENTS,
+            documents=spec.get("documents", []),
+            fields=spec.get("fields", []),
+            head_of_family_only=spec.get("head_of_family_only", False),
+            days=spec.get("days", 3),
+            position=position,
+        )
+        for position, spec in enumerate(DEFAULT_LETTER_TYPES)
+        if spec["slug"] not in have
+    ]

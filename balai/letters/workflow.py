@@ -117,10 +117,8 @@ def _locked(request):
 
 def _record(request, action: str, *, actor=None, note="", internal=False, media=None, push=True):
     """Append an event and, unless internal, tell the resident what changed."""
-    from balai.letters.actions import STATUS_PURPOSE, status_text
+    from balai.letters.actions import push_status
     from balai.letters.models import RequestEvent
-    from balai.whatsapp import messages as build
-    from balai.whatsapp.outbox import NoChannel, do_send
 
     event = RequestEvent.objects.create(
         request=request,
@@ -133,13 +131,7 @@ def _record(request, action: str, *, actor=None, note="", internal=False, media=
         created=timezone.now(),
     )
     if push and not internal:
-        with contextlib.suppress(NoChannel):
-            do_send(
-                request.contact or request.resident,
-                build.text(status_text(request, note)),
-                purpose=STATUS_PURPOSE,
-                template_values={"tiket": request.code, "status": request.get_state_display()},
-            )
+        push_status(request, note)
     return event
 
 

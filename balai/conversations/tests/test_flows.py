@@ -136,9 +136,7 @@ class LetterRequestTest(ConversationTestCase):
         self.assertIn("Nomor Induk Kependudukan", self.body(second))
         self.assertEqual([i for i, _t in self.choices(second)], ["global:petugas", "global:batal"])
         (third,) = self.send("9911021503850007")
-        self.assertIn(
-            "diteruskan ke petugas desa", self.body(third).replace("teruskan", "diteruskan")
-        )
+        self.assertIn("kami teruskan ke petugas desa", self.body(third))
         conv = Conversation.objects.get(resident__phone=f"+{self.WA_ID}")
         self.assertIsNotNone(conv.handoff_at)
         self.assertEqual(conv.draft["data"]["letter"], "sktm")
