@@ -17,13 +17,13 @@ env:  ## uv (via pip if missing) and the locked environment
 demo: env pdf-libs  ## run Balai with demo data on http://127.0.0.1:$(PORT)
 	$(UV) run balai demo --port $(PORT)
 
-browser:  ## Debian's Chromium for the browser tests (needs root and apt; skipped otherwise)
-	@command -v chromium >/dev/null 2>&1 || { \
+browser:  ## Debian's Chromium and poppler's pdftoppm for the browser and PDF tests (root and apt; skipped otherwise)
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests…"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
-	      || echo "Could not install chromium: browser tests will be skipped."; \
-	  else echo "chromium not found and cannot be installed here: browser tests will be skipped."; fi; }
+	    echo "Installing Debian's chromium and poppler-utils for the browser and PDF tests…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils) >/dev/null \
+	      || echo "Could not install chromium/poppler-utils: those tests will be skipped."; \
+	  else echo "chromium or pdftoppm not found and cannot be installed here: those tests will be skipped."; fi; }
 
 pdf-libs:  ## pango and DejaVu fonts for WeasyPrint's letter PDFs (needs root and apt otherwise)
 	@{ ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' && ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' \
