@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "balai.letters",
     "balai.complaints",
     "balai.conversations",
+    "balai.public",
+    "balai.posters",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("balai.complaints.urls")),
     path("", include("balai.complaints.urls_desk")),
     path("", include("balai.whatsapp.urls")),
+    path("", include("balai.public.urls")),
+    path("", include("balai.posters.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 if settings.SIMULATOR_ENABLED:

@@ -107,3 +107,8 @@ def access_resident(staff: Staff, code: str):
 def access_membership(staff: Staff, code: str):
     staff.require("view_staff")
     return access_object(staff, Membership.objects.select_related("user"), code=code)
+
+
+def public_village(slug: str) -> Village:
+    """The village behind a public page (no login): any village, by its slug, or 404."""
+    return get_object_or_404(Village.objects.select_related("whatsapp"), slug=slug)

@@ -30,6 +30,7 @@ class VillageForm(forms.ModelForm):
             "ticket_prefix",
             "approval_chain",
             "deliver_on_whatsapp",
+            "public_complaints",
             "session_idle_hours",
             "handoff_hours",
         ]

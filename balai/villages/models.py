@@ -111,6 +111,12 @@ class Village(models.Model):
         default=True,
         help_text="Bila tidak, warga diberi tahu surat siap diambil di kantor desa.",
     )
+    public_complaints = models.BooleanField(
+        "tampilkan papan aduan publik",
+        default=False,
+        help_text="Aduan yang sudah diperiksa tampil di halaman publik desa, tanpa nama "
+        "kecuali warga mengizinkan.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = VillageQuerySet.as_manager()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PostersConfig(AppConfig):
+    name = "balai.posters"
+    verbose_name = "Poster QR"
