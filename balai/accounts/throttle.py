@@ -7,6 +7,8 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from balai.lib import ratelimit
+
 
 def _keys(username: str, ip: str) -> list[str]:
     user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
@@ -19,17 +21,12 @@ def _limits(key: str) -> int:
 
 
 def is_locked(username: str, ip: str) -> bool:
-    return any((cache.get(k) or 0) >= _limits(k) for k in _keys(username, ip))
+    return any(ratelimit.count(k) >= _limits(k) for k in _keys(username, ip))
 
 
 def record_failure(username: str, ip: str) -> None:
-    timeout = settings.LOGIN_LOCKOUT_MINUTES * 60
     for key in _keys(username, ip):
-        if not cache.add(key, 1, timeout):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout)
+        ratelimit.record(key, settings.LOGIN_LOCKOUT_MINUTES * 60)
 
 
 def clear(username: str, ip: str) -> None:

@@ -45,7 +45,7 @@ def show(turn, code: str | None = None) -> None:
             ]
             if request.is_open:
                 lines.append(f"Perkiraan selesai: {dateformat.format(request.due_date, 'j F Y')}")
-            lines += ["", "Riwayat:", *_history(village, request.events.all())]
+            lines += ["", "Riwayat:", *_history(village, request.events.filter(internal=False))]
             turn.say("\n".join(lines))
             return
         complaint = complaints.filter(code=code).select_related("category").first()
@@ -55,7 +55,7 @@ def show(turn, code: str | None = None) -> None:
                 f"Status: *{complaint.get_state_display()}*",
                 "",
                 "Riwayat:",
-                *_history(village, complaint.events.all()),
+                *_history(village, complaint.events.filter(internal=False)),
             ]
             turn.say("\n".join(lines))
             return

@@ -208,7 +208,7 @@ class LetterRequestTest(ConversationTestCase):
 class StatusTest(ConversationTestCase):
     def test_cek_status_shows_the_request_and_its_history(self):
         from balai.letters.actions import do_change_state, do_submit_request
-        from balai.letters.models import LetterType
+        from balai.letters.models import LetterType, RequestEvent
 
         self.send("halo")
         contact = Resident.objects.get(phone=f"+{self.WA_ID}")
@@ -231,9 +231,19 @@ class StatusTest(ConversationTestCase):
         self.assertIn(
             f"{request.code} — Surat Keterangan Domisili: *Sedang diperiksa*", self.body(listing)
         )
+        RequestEvent.objects.create(
+            request=request,
+            state=request.state,
+            action="note",
+            note="Catatan rahasia antarpetugas",
+            internal=True,
+            created=request.submitted_at,
+        )
         (detail,) = self.send(request.code.lower())
         self.assertIn("Riwayat:", self.body(detail))
         self.assertIn("Sedang diperiksa: Berkas sedang dicek", self.body(detail))
+        # Staff's internal notes never reach the resident.
+        self.assertNotIn("rahasia", self.body(detail))
 
     def test_someone_elses_ticket_is_not_shown(self):
         from balai.letters.actions import do_submit_request
