@@ -95,7 +95,10 @@ def do_moderate(complaint: Complaint, staff, *, public_text: str, hidden: bool, 
     if public_text == complaint.description.strip():
         public_text = ""
     Complaint.objects.filter(pk=complaint.pk).update(
-        public_text=public_text[:4000], hidden=hidden, photo_hidden=photo_hidden
+        public_text=public_text[:4000],
+        hidden=hidden,
+        photo_hidden=photo_hidden,
+        moderated_at=timezone.now(),
     )
     changes = []
     if public_text:

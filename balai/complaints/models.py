@@ -101,6 +101,9 @@ class Complaint(models.Model):
     public_text = models.TextField("teks untuk publik", max_length=4000, blank=True)
     hidden = models.BooleanField("sembunyikan dari publik", default=False)
     photo_hidden = models.BooleanField("sembunyikan foto dari publik", default=False)
+    # Set when staff have looked at what the public board would show; until then nothing of
+    # the complaint is public, whatever the village's board setting.
+    moderated_at = models.DateTimeField("diperiksa untuk publik", null=True, blank=True)
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
     )

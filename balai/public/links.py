@@ -44,3 +44,21 @@ def short_url(village, keyword: str = "") -> str:
 
 def public_url(path: str) -> str:
     return settings.SITE_URL + path
+
+
+# Short-link words that are not letter types, and the text each one types in WhatsApp.
+FIXED_KEYWORDS = {"aduan": "ADUAN", "aspirasi": "ASPIRASI", "info": "INFO"}
+
+
+def deep_link_text(village, keyword: str = "") -> str | None:
+    """The text a short link ``/d/<slug>/wa/<keyword>/`` types, or None if it means nothing
+    here: the main menu, an active letter type's ``LAYANAN <kata kunci>``, or a fixed word."""
+    from balai.letters.models import LetterType
+
+    keyword = keyword.strip().lower()
+    if not keyword:
+        return MENU_TEXT
+    if keyword in FIXED_KEYWORDS:
+        return FIXED_KEYWORDS[keyword]
+    letter = LetterType.objects.active().filter(village=village, keyword__iexact=keyword).first()
+    return letter.deep_link_text if letter else None

@@ -12,6 +12,7 @@ urlpatterns = [
     path("d/<slug:slug>/layanan/<str:keyword>/", views.service, name="service"),
     path("d/<slug:slug>/status/", views.status, name="status"),
     path("d/<slug:slug>/aduan/", views.complaints, name="complaints"),
+    path("d/<slug:slug>/aduan/foto/<str:token>/", views.complaint_photo, name="complaint_photo"),
     path("d/<slug:slug>/wa/", views.wa, name="wa"),
     path("d/<slug:slug>/wa/<str:keyword>/", views.wa, name="wa_keyword"),
     path(
