@@ -652,7 +652,7 @@ def verification(token: str) -> dict | None:
     return {
         "number": letter.number,
         "letter_type": letter.request.letter_type.name,
-        "village": str(village),
+        "village": village,
         "issued_on": letter.issued_at.astimezone(village.tz).date(),
         "valid_until": letter.valid_until,
         "is_valid": letter.valid_until is None or today <= letter.valid_until,
@@ -665,10 +665,16 @@ def verification(token: str) -> dict | None:
 
 def matches(token: str, pdf_bytes: bytes) -> bool:
     """Whether ``pdf_bytes`` is exactly the letter issued under ``token``."""
+    return matches_hash(token, hashlib.sha256(pdf_bytes).hexdigest())
+
+
+def matches_hash(token: str, sha256: str) -> bool:
+    """Whether ``sha256`` (hex, any case, spaces ignored) is the issued letter's SHA-256."""
+    sha256 = "".join(sha256.split()).lower()
     letter = IssuedLetter.objects.filter(verify_token=token).only("sha256").first()
-    if letter is None:
+    if letter is None or len(sha256) != 64:
         return False
-    return hmac.compare_digest(hashlib.sha256(pdf_bytes).hexdigest(), letter.sha256)
+    return hmac.compare_digest(sha256, letter.sha256)
 
 
 # --- Template edits (console) -------------------------------------------------------------

@@ -2,6 +2,7 @@
 requests for more information answered on WhatsApp, rejection, notes, the queue."""
 
 import datetime as dt
+import hashlib
 
 from django.urls import reverse
 
@@ -320,7 +321,16 @@ class VerificationPageTest(WorkflowTestCase):
         with issued.pdf.open("rb") as f:
             original = f.read()
         same = self.client.post(url, {"pdf": SimpleUploadedFile("s.pdf", original)})
-        self.assertContains(same, "Cocok: PDF ini sama persis")
+        self.assertContains(same, "Cocok: berkas ini sama persis")
         changed = self.client.post(url, {"pdf": SimpleUploadedFile("s.pdf", original + b"%")})
         self.assertContains(changed, "Tidak cocok")
+        # A pasted hash works too, in any case and with stray spaces.
+        pasted = " ".join([issued.sha256[:32].upper(), issued.sha256[32:]])
+        self.assertContains(self.client.post(url, {"sha256": pasted}), "Cocok")
+        other = hashlib.sha256(b"lain").hexdigest()
+        self.assertContains(self.client.post(url, {"sha256": other}), "Tidak cocok")
+        self.assertContains(self.client.post(url, {"sha256": "abc"}), "64 huruf/angka")
+        self.assertContains(self.client.post(url, {}), "Pilih berkas PDF")
+        # The public layout: the village's own header, no staff menu.
+        self.assertContains(page, '<a class="pub-name" href="/d/pondok/">Desa Pondok</a>')
         self.assertEqual(self.client.get("/v/tidak-ada").status_code, 404)
