@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,15 @@ def chromium():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def shots_dir() -> Path:
+    """Where browser tests save their screenshots (var/screenshots unless told otherwise)."""
+    repo = Path(__file__).resolve().parents[1]
+    path = Path(os.environ.get("BALAI_SCREENSHOT_DIR") or repo / "var" / "screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ VILLAGES = [
     {
         "slug": "pondok",
         "ticket_prefix": "PDK",
+        "public_complaints": True,
         "official_code": "33.11.02.2010",
         "name": "Pondok",
         "kecamatan": "Nguter",
@@ -370,5 +371,7 @@ def seed_services(village: Village, rng: random.Random) -> None:
             resident=rng.choice(people),
             show_name=False,
             submitted_at=submitted,
+            # Older reports have been looked at for the public board; today's has not.
+            moderated_at=submitted + dt.timedelta(hours=3) if days_ago else None,
         )
         ComplaintEvent.objects.create(complaint=complaint, state="received", created=submitted)

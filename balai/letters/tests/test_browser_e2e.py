@@ -14,7 +14,6 @@ import base64
 import datetime as dt
 import hashlib
 import itertools
-import os
 import re
 import shutil
 import subprocess
@@ -308,13 +307,6 @@ def qr_modules(image, box, size: int) -> list[list[bool]]:
 
 
 # --- the test ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def shots_dir() -> Path:
-    path = Path(os.environ.get("BALAI_SCREENSHOT_DIR") or REPO / "var" / "screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.fixture
