@@ -33,6 +33,8 @@ GLOBAL_WORDS = {
     "petugas": {"petugas", "operator", "admin", "cs", "bicara dengan petugas",
                 "hubungi petugas", "minta petugas", "orang", "manusia"},
     "lanjut": {"lanjut", "lanjutkan"},
+    "berhenti": {"berhenti", "stop", "berhenti langganan", "stop langganan", "unsubscribe",
+                 "jangan kirim lagi"},
 }  # fmt: skip
 WORD_OF = {w: key for key, variants in GLOBAL_WORDS.items() for w in variants}
 LONG_TEXT = 4000
@@ -205,6 +207,11 @@ def _apply_global(turn: Turn, word: str) -> bool:
             turn.say(texts.help_step(step.explain() if step else ""))
     elif word == "petugas":
         start_handoff(turn, "Warga meminta petugas")
+    elif word == "berhenti":
+        # Works in the middle of a form too; the form stays where it was.
+        from balai.conversations.stopping import do_stop_all, stopped_text
+
+        turn.say(stopped_text(do_stop_all(turn.resident)))
     elif word == "lanjut":
         draft = conv.live_draft(turn.now)
         if draft is None or form is not None:

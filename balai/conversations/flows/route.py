@@ -17,10 +17,11 @@ from balai.conversations.flows.info import office_text
 from balai.conversations.flows.letter import requirements_message
 from balai.conversations.flows.menu import ITEMS
 from balai.conversations.steps import words
+from balai.conversations.stopping import do_stop_all, stopped_text
 from balai.letters.models import LetterType
 from balai.villages.models import Faq
 from balai.whatsapp import messages as build
-from balai.whatsapp.outbox import do_record_opt_in, do_record_opt_out
+from balai.whatsapp.outbox import do_record_opt_in
 
 INTENT_TITLES = {
     "letter_request": "Permohonan surat",
@@ -239,11 +240,7 @@ def route_intent(turn, intent: str, letter_type: str | None, text: str) -> None:
         do_record_opt_in(turn.resident, OPT_IN_TEXT)
         turn.say(OPT_IN_TEXT)
     elif intent == "unsubscribe":
-        do_record_opt_out(turn.resident)
-        turn.say(
-            "Baik, Bapak/Ibu tidak akan menerima kabar desa lagi. Layanan surat dan "
-            "pengaduan tetap bisa dipakai; ketik *menu*."
-        )
+        turn.say(stopped_text(do_stop_all(turn.resident)))
     else:
         FLOWS["menu"].show(turn)
 

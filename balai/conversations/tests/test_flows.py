@@ -390,3 +390,37 @@ class AttachmentTest(ConversationTestCase):
         self.assertIn("Kirim Foto Kartu Keluarga", self.body(next_document))
         (voice,) = self.send(audio={"data": base64.b64encode(b"ogg").decode(), "voice": True})
         self.assertIn("bukan video, suara, atau stiker", self.body(voice))
+
+
+class StopWordTest(ConversationTestCase):
+    def test_berhenti_stops_what_each_app_runs_and_keeps_the_form(self):
+        from balai.conversations.stopping import stop_requested
+        from balai.whatsapp.models import Contact
+
+        stopped = []
+
+        def programme(sender, resident, **kwargs):
+            stopped.append(resident.pk)
+            return "Pengingat program Pendampingan UMKM"
+
+        stop_requested.connect(programme, dispatch_uid="test-programme")
+        self.addCleanup(stop_requested.disconnect, dispatch_uid="test-programme")
+
+        self.send("langganan info")
+        contact = Resident.objects.get(phone=f"+{self.WA_ID}")
+        self.assertIsNotNone(Contact.objects.get(resident=contact).opted_in_at)
+        self.send("LAYANAN DOMISILI")
+        conv = Conversation.objects.get(resident=contact)
+        step = conv.step
+        (reply,) = self.send("Berhenti")
+        self.assertIn("Sudah kami hentikan", self.body(reply))
+        self.assertIn("• Pengingat program Pendampingan UMKM", self.body(reply))
+        self.assertEqual(stopped, [contact.pk])
+        self.assertIsNone(Contact.objects.get(resident=contact).opted_in_at)
+        conv.refresh_from_db()
+        self.assertEqual((conv.flow, conv.step), ("letter", step))
+
+    def test_berhenti_with_nothing_running(self):
+        self.send("halo")
+        (reply,) = self.send("stop")
+        self.assertIn("tidak akan mengirim kabar atau pengingat", self.body(reply))
