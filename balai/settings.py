@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "balai.conversations",
     "balai.public",
     "balai.posters",
+    "balai.announcements",
 ]
 
 MIDDLEWARE = [

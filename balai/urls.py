@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("balai.whatsapp.urls")),
     path("", include("balai.public.urls")),
     path("", include("balai.posters.urls")),
+    path("", include("balai.announcements.urls")),
+    path("", include("balai.announcements.urls_public")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 if settings.SIMULATOR_ENABLED:
