@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "balai.public",
     "balai.posters",
     "balai.announcements",
+    "balai.programmes",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("balai.public.urls")),
     path("", include("balai.posters.urls")),
     path("", include("balai.announcements.urls")),
+    path("", include("balai.programmes.urls")),
     path("", include("balai.announcements.urls_public")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from balai.conversations import texts
+from balai.conversations import hooks, texts
 from balai.conversations.models import Conversation
 from balai.conversations.steps import Invalid, Reprompt, Stop, words
 from balai.whatsapp import messages as build
@@ -157,6 +157,8 @@ def _dispatch(turn: Turn) -> None:
         turn.say(texts.TOO_LONG)
     word = _global_word(turn)
     if word and _apply_global(turn, word):
+        return
+    if turn.reply_id and hooks.handle_reply(turn):
         return
     if turn.reply_id and not conv.flow and route.handle_reply_id(turn):
         return

@@ -31,6 +31,9 @@ CAPABILITIES: dict[str, set[str]] = {
     "process_requests": OFFICE,
     "handle_inbox": OFFICE,
     "handle_complaints": OFFICE,
+    # Community programmes: facilitators run them with the office; DPL read everything.
+    "view_programmes": OFFICE | {Role.PENDAMPING, Role.DPL},
+    "manage_programmes": OFFICE | {Role.PENDAMPING},
     # DPL (supervising lecturers) read and comment; they never change anything.
     "comment": set(Role),
 }

@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from balai.complaints.actions import FOLLOW_UP_PREFIX, do_answer_follow_up
 from balai.complaints.models import Complaint
-from balai.conversations import engine, texts
+from balai.conversations import engine, hooks, texts
 from balai.conversations.flows import FLOWS, status
 from balai.conversations.flows.handoff import start_handoff
 from balai.conversations.flows.info import office_text
@@ -156,6 +156,8 @@ def route(turn) -> None:
         return engine.start(turn, FLOWS["complaint"], kind=Complaint.Kind.SUGGESTION)
     if plain == "info":
         return engine.start(turn, FLOWS["info"])
+    if hooks.handle_words(turn, plain):
+        return None
     code = status.find_ticket(text)
     if code:
         return status.show(turn, code)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ProgrammesConfig(AppConfig):
+    name = "balai.programmes"
+    verbose_name = "Program pendampingan"
+
+    def ready(self):
+        from balai.conversations.stopping import stop_requested
+        from balai.programmes import actions, consent  # noqa: F401 - registers handlers
+
+        # `berhenti` withdraws consent from every programme of the resident.
+        stop_requested.connect(consent.on_stop, dispatch_uid="programmes")
