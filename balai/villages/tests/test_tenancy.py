@@ -104,6 +104,19 @@ def media_of(village):
     return media
 
 
+def poster_of(village, key=None):
+    """Posters need the village's WhatsApp number (their QR is a wa.me link)."""
+    from balai.whatsapp.models import WhatsAppNumber
+
+    number, _ = WhatsAppNumber.objects.get_or_create(
+        village=village, defaults={"phone_number_id": f"9{village.pk:09d}"}
+    )
+    if not number.display_number:
+        number.display_number = "15550783881"
+        number.save(update_fields=["display_number"])
+    return {"key": key} if key else {}
+
+
 # For each staff URL: which object of a village fills its other parameters.
 OBJECT_KWARGS = {
     "villages:dashboard": lambda v: {},
@@ -155,6 +168,11 @@ OBJECT_KWARGS = {
     "inbox:detail": lambda v: {"code": conversation_of(v).resident.code},
     "inbox:updates": lambda v: {"code": conversation_of(v).resident.code},
     "inbox:action": lambda v: {"code": conversation_of(v).resident.code, "action": "catatan"},
+    "posters:index": poster_of,
+    "posters:style": poster_of,
+    "posters:zip": poster_of,
+    "posters:pdf": lambda v: poster_of(v, "sktm"),
+    "posters:png": lambda v: poster_of(v, "sktm"),
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
@@ -185,6 +203,8 @@ SLUG_SCOPED = {
     "letters:letter_type",
     "letter_documents:edit",
     "letter_documents:preview",
+    "posters:pdf",
+    "posters:png",
 }
 
 
