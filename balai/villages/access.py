@@ -109,6 +109,19 @@ def access_membership(staff: Staff, code: str):
     return access_object(staff, Membership.objects.select_related("user"), code=code)
 
 
+def access_programme(staff: Staff, code: str):
+    from balai.programmes.models import Programme
+
+    staff.require("view_programmes")
+    return access_object(staff, Programme, code=code)
+
+
+def access_in_programme(programme, model, code: str):
+    """An object of ``programme`` (participant, activity, lesson, quiz, photo…) by code, or
+    404: the programme was already fetched through the staff member's village."""
+    return get_object_or_404(model, programme=programme, code=code)
+
+
 def public_village(slug: str) -> Village:
     """The village behind a public page (no login): any village, by its slug, or 404."""
     return get_object_or_404(Village.objects.select_related("whatsapp"), slug=slug)

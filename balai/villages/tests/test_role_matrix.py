@@ -28,6 +28,8 @@ POST_CAPABILITY = {
     "villages:staff": "manage_village",
     "villages:areas": "manage_village",
     "letters:letter_type": "manage_village",
+    "programmes:group": "manage_programmes",
+    "programmes:announce": "manage_programmes",
 }
 
 

@@ -104,6 +104,33 @@ def media_of(village):
     return media
 
 
+def programme_of(village):
+    import datetime as dt
+
+    from balai.programmes.models import Programme
+
+    return Programme.objects.filter(village=village).first() or Programme.objects.create(
+        village=village,
+        title=f"Pendampingan {village.name}",
+        purpose="Uji",
+        target_group="pedagang pasar",
+        starts_on=dt.date(2026, 7, 1),
+        ends_on=dt.date(2026, 9, 30),
+    )
+
+
+def activity_of(village):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    programme = programme_of(village)
+    activity = programme.activities.first() or programme.activities.create(
+        title="Pelatihan", starts_at=timezone.now() + dt.timedelta(days=2)
+    )
+    return {"code": programme.code, "activity": activity.code}
+
+
 def poster_of(village, key=None):
     """Posters need the village's WhatsApp number (their QR is a wa.me link)."""
     from balai.whatsapp.models import WhatsAppNumber
@@ -173,6 +200,22 @@ OBJECT_KWARGS = {
     "posters:zip": poster_of,
     "posters:pdf": lambda v: poster_of(v, "sktm"),
     "posters:png": lambda v: poster_of(v, "sktm"),
+    "programmes:list": lambda v: {},
+    "programmes:add": lambda v: {},
+    "programmes:detail": lambda v: {"code": programme_of(v).code},
+    "programmes:edit": lambda v: {"code": programme_of(v).code},
+    "programmes:participants": lambda v: {"code": programme_of(v).code},
+    "programmes:participant_add": lambda v: {"code": programme_of(v).code},
+    "programmes:participant_import": lambda v: {"code": programme_of(v).code},
+    "programmes:participant_template": lambda v: {"code": programme_of(v).code},
+    "programmes:consent_request": lambda v: {"code": programme_of(v).code},
+    "programmes:group": lambda v: {"code": programme_of(v).code},
+    "programmes:announce": lambda v: {"code": programme_of(v).code},
+    "programmes:activities": lambda v: {"code": programme_of(v).code},
+    "programmes:activity_add": lambda v: {"code": programme_of(v).code},
+    "programmes:activity": lambda v: activity_of(v),
+    "programmes:activity_edit": lambda v: activity_of(v),
+    "programmes:attendance": lambda v: activity_of(v),
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
@@ -192,6 +235,8 @@ POST_ONLY = {
     "complaints:category_move",
     "residents:import_confirm",
     "residents:verify",
+    "programmes:consent_request",
+    "programmes:attendance",
 }
 
 # Letter types and complaint categories are addressed by slug, and every village has the
