@@ -64,7 +64,7 @@ def request_message(participant: Participant, text: str):
     )
 
 
-def _send_request(participant: Participant, kind: str, actor=None) -> ConsentEvent:
+def _send_request(participant: Participant, kind: str, actor=None, at=None) -> ConsentEvent:
     text = request_text(participant)
     row = do_send(
         participant.resident,
@@ -77,7 +77,7 @@ def _send_request(participant: Participant, kind: str, actor=None) -> ConsentEve
         sent_by=actor,
     )
     return ConsentEvent.objects.create(
-        participant=participant, kind=kind, text=text, outbound=row, at=timezone.now()
+        participant=participant, kind=kind, text=text, outbound=row, at=at or timezone.now()
     )
 
 
@@ -215,7 +215,7 @@ def remind_unanswered(now: dt.datetime | None = None) -> int:
             if locked.consent_events.filter(at__gt=now - REMIND_AFTER).exists():
                 continue
             try:
-                _send_request(participant, ConsentEvent.Kind.REMINDED)
+                _send_request(participant, ConsentEvent.Kind.REMINDED, at=now)
             except NoChannel:
                 continue
         sent += 1
