@@ -253,6 +253,17 @@ def seed(stdout=None) -> list[Village]:
             "ini untuk melihat rinciannya.",
             parameters=["nama", "tiket", "status"],
         )
+        for name, purpose, body, params in PROGRAMME_TEMPLATES:
+            Template.objects.create(
+                village=village,
+                name=name,
+                language="id",
+                purpose=purpose,
+                category=Template.Category.UTILITY,
+                status=Template.Status.APPROVED,
+                body=body,
+                parameters=params,
+            )
         for position, (question, answer) in enumerate(FAQS):
             Faq.objects.create(village=village, question=question, answer=answer, position=position)
         Holiday.objects.create(village=village, date=dt.date(2026, 12, 25), name="Hari Natal")
@@ -295,7 +306,34 @@ def seed(stdout=None) -> list[Village]:
                 )
                 serial += 1
         seed_services(village, rng)
+        seed_programmes(village, rng)
     return villages
+
+
+# Programme messages to people who have not written in the last 24 hours (Meta allows only
+# templates then); the full message follows when they reply.
+PROGRAMME_TEMPLATES = [
+    (
+        "balai_kesediaan_program",
+        "programme_consent",
+        "Halo {{1}}, {{2}} mengajak Bapak/Ibu ikut program {{3}}. Balas pesan ini untuk "
+        "membaca penjelasannya dan memberi jawaban.",
+        ["nama", "pendamping", "program"],
+    ),
+    (
+        "balai_pengingat_kegiatan",
+        "programme_reminder",
+        "Halo {{1}}, pengingat kegiatan {{2}} program {{3}} pada {{4}}. Balas pesan ini untuk "
+        "mengonfirmasi kehadiran.",
+        ["nama", "kegiatan", "program", "waktu"],
+    ),
+    (
+        "balai_kabar_program",
+        "programme_announcement",
+        "Halo {{1}}, ada kabar baru dari program {{2}}. Balas pesan ini untuk membacanya.",
+        ["nama", "program"],
+    ),
+]
 
 
 QUICK_REPLIES = [
@@ -306,6 +344,12 @@ QUICK_REPLIES = [
     ),
     ("Penutup", "Terima kasih, Bapak/Ibu. Bila ada yang lain, silakan kirim pesan lagi."),
 ]
+
+
+def seed_programmes(village: Village, rng: random.Random) -> None:
+    from balai.programmes.demo import seed_programmes as seed
+
+    seed(village, rng)
 
 
 def seed_services(village: Village, rng: random.Random) -> None:

@@ -1,0 +1,331 @@
+"""The two programmes of the field reports, with a history: Pendampingan Protokol (six
+market traders, Desa Pondok) and Pemasaran Online Sokasi (ten craft makers, Tigawasa)."""
+
+import datetime as dt
+import io
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from balai.programmes import consent
+from balai.programmes.models import (
+    Answer,
+    Attempt,
+    Attendance,
+    Comment,
+    ConsentEvent,
+    ConsentState,
+    Lesson,
+    LogEntry,
+    Participant,
+    Photo,
+    Programme,
+    Question,
+    Quiz,
+)
+from balai.residents.models import Resident
+
+PROGRAMMES = {
+    "pondok": {
+        "title": "Pendampingan Protokol",
+        "purpose": "Pedagang pasar perlu tetap berjualan dengan aman di masa pandemi. Program ini "
+        "mendampingi pedagang menerapkan protokol kesehatan di lapak dan mulai menerima pesanan "
+        "lewat WhatsApp, tanpa harus bertatap muka.",
+        "objectives": [
+            "Terlaksananya jadwal kegiatan yang telah disusun.",
+            "Menjadi media koordinasi dan informasi.",
+            "Mengefisienkan pelaksanaan edukasi dan pelatihan sehingga tidak perlu melakukannya "
+            "secara personal.",
+            "Sebagai media bertukar pikiran antarpeserta sesuai topik diskusi.",
+        ],
+        "target_group": "pedagang pasar",
+        "university": "Universitas Diponegoro",
+        "cohort": "KKN Mandiri berbasis Daring (KMbD) 2026",
+        "staff": ("pendamping.pondok", "dpl.pondok"),
+        "people": [
+            ("Sumiyati", "P", "nasi", "40-54"),
+            ("Darmaji", "L", "ikan", "40-54"),
+            ("Tumini", "P", "pakaian", "55+"),
+            ("Ngatini", "P", "canang dan bunga", "25-39"),
+            ("Slamet Riyadi", "L", "sayur", "40-54"),
+            ("Wagiyem", "P", "jajanan pasar", "55+"),
+        ],
+        "activities": [
+            ("Pembentukan grup dan informasi awal", -40, "Grup WhatsApp"),
+            ("Protokol kesehatan di lapak", -30, "Pasar Pondok"),
+            ("Menerima pesanan lewat WhatsApp", -16, "Balai desa"),
+            ("Foto produk dengan ponsel", -6, "Balai desa"),
+            ("Evaluasi dan post-test", 3, "Balai desa"),
+        ],
+    },
+    "tigawasa": {
+        "title": "Pemasaran Online Sokasi",
+        "purpose": "Sejak pandemi, pengepul berhenti membeli sokasi dan perajin belum berjualan "
+        "daring. Program ini membantu perajin sokasi Tigawasa memasarkan produknya lewat "
+        "Facebook, Instagram, dan WhatsApp.",
+        "objectives": [
+            "Perajin memiliki akun Facebook dan Instagram untuk usahanya.",
+            "Setiap perajin mengunggah sedikitnya lima foto produk yang layak jual.",
+            "Perajin mampu melayani pesanan lewat WhatsApp.",
+        ],
+        "target_group": "perajin sokasi",
+        "university": "Universitas Pendidikan Ganesha",
+        "cohort": "KKN KMbD 2026",
+        "staff": ("pendamping.tigawasa", "dpl.tigawasa"),
+        "people": [
+            ("Ni Ketut Sariani", "P", "sokasi", "40-54"),
+            ("I Wayan Sudiarta", "L", "sokasi", "40-54"),
+            ("Ni Made Rastini", "P", "sokasi", "25-39"),
+            ("Ni Nyoman Suartini", "P", "sokasi", "55+"),
+            ("I Ketut Widana", "L", "sokasi dan keben", "40-54"),
+            ("Ni Luh Sukerni", "P", "sokasi", "25-39"),
+            ("I Made Arsana", "L", "anyaman bambu", "55+"),
+            ("Ni Putu Ayu Wulandari", "P", "sokasi", "<25"),
+            ("Ni Kadek Sumerti", "P", "sokasi", "40-54"),
+            ("I Nengah Suparta", "L", "sokasi", "25-39"),
+        ],
+        "activities": [
+            ("Pembuatan grup WhatsApp dan perkenalan", -45, "Grup WhatsApp"),
+            ("Membuat akun Facebook dan Instagram", -35, "Daring (Google Meet)"),
+            ("Memotret sokasi agar menarik", -21, "Balai Banjar Dinas"),
+            ("Menulis keterangan produk dan harga", -9, "Daring (Google Meet)"),
+            ("Evaluasi dan post-test", 4, "Balai Banjar Dinas"),
+        ],
+    },
+}
+
+QUESTIONS = {
+    "pondok": [
+        (
+            "Kapan sebaiknya pedagang mencuci tangan?",
+            [
+                "Sebelum dan sesudah melayani pembeli",
+                "Hanya pagi hari",
+                "Bila tangan terlihat kotor saja",
+            ],
+            0,
+        ),
+        (
+            "Cara menerima pesanan tanpa bertatap muka?",
+            ["Lewat WhatsApp", "Menunggu di rumah", "Menitipkan ke tetangga"],
+            0,
+        ),
+        (
+            "Foto dagangan yang baik diambil…",
+            ["Di tempat terang dengan latar polos", "Malam hari tanpa lampu", "Dari jarak jauh"],
+            0,
+        ),
+        (
+            "Apa yang ditulis saat menawarkan dagangan?",
+            ["Nama, harga, dan cara memesan", "Hanya nama", "Tidak perlu ditulis"],
+            0,
+        ),
+    ],
+    "tigawasa": [
+        (
+            "Foto sokasi paling menarik bila…",
+            ["Cahaya alami dan latar polos", "Di tempat gelap", "Banyak barang lain di sekitarnya"],
+            0,
+        ),
+        (
+            "Apa guna tagar (#) di Instagram?",
+            ["Agar mudah ditemukan pembeli", "Hiasan saja", "Menyembunyikan unggahan"],
+            0,
+        ),
+        (
+            "Harga sebaiknya ditulis…",
+            ["Jelas, mis. Rp 25.000", "Tidak usah ditulis", "Hanya lewat pesan pribadi"],
+            0,
+        ),
+        (
+            "Pembeli bertanya lewat WhatsApp, Anda…",
+            ["Membalas secepatnya dengan ramah", "Menunggu seminggu", "Tidak menjawab"],
+            0,
+        ),
+    ],
+}
+
+
+def _photo(caption: str, colour: tuple[int, int, int]) -> ContentFile:
+    """A stand-in documentation photo (the demo has no real pictures)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (960, 720), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([40, 560, 920, 680], fill=(255, 255, 255))
+    draw.text((60, 600), caption[:90], fill=(30, 30, 30), font_size=28)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return ContentFile(out.getvalue())
+
+
+def seed_programmes(village, rng: random.Random) -> Programme | None:
+    spec = PROGRAMMES.get(village.slug)
+    if spec is None or Programme.objects.filter(village=village, title=spec["title"]).exists():
+        return None
+    users = get_user_model().objects
+    facilitator = users.get(username=spec["staff"][0])
+    supervisor = users.get(username=spec["staff"][1])
+    now = timezone.now()
+    today = village.local_now().date()
+    programme = Programme.objects.create(
+        village=village,
+        title=spec["title"],
+        purpose=spec["purpose"],
+        objectives=spec["objectives"],
+        target_group=spec["target_group"],
+        starts_on=today - dt.timedelta(days=50),
+        ends_on=today + dt.timedelta(days=40),
+        university=spec["university"],
+        cohort=spec["cohort"],
+        group_name=spec["title"],
+        group_formed_on=today - dt.timedelta(days=40),
+        group_invite_link="https://chat.whatsapp.com/DemoBalai" + village.slug.capitalize(),
+        opening_info="Selamat bergabung. Kegiatan dan materi diumumkan di grup dan lewat pesan "
+        "ini. Ketik *materi* kapan saja untuk membaca materi.",
+        reminder_offsets=[24 * 60, 60],
+        created_by=facilitator,
+    )
+    programme.facilitators.add(facilitator)
+    programme.supervisors.add(supervisor)
+    dusun = list(village.areas.filter(kind="dusun"))
+    participants = []
+    for i, (name, gender, business, age) in enumerate(spec["people"]):
+        resident = Resident.objects.create(
+            village=village,
+            name=name,
+            gender=gender,
+            phone=f"+62857{rng.randint(10000000, 99999999)}",
+            area=dusun[i % len(dusun)] if dusun else None,
+        )
+        participant = Participant.objects.create(
+            programme=programme,
+            resident=resident,
+            business=business,
+            age_group=age,
+            area=resident.area,
+            in_group=True,
+            added_by=facilitator,
+        )
+        asked = now - dt.timedelta(days=48, hours=rng.randint(0, 6))
+        answered = asked + dt.timedelta(hours=rng.randint(1, 20))
+        ConsentEvent.objects.create(
+            participant=participant,
+            kind="requested",
+            text=consent.request_text(participant),
+            at=asked,
+        )
+        ConsentEvent.objects.create(
+            participant=participant,
+            kind="given",
+            text="Bersedia",
+            wamid=f"wamid.demo{village.pk}{i}",
+            at=answered,
+        )
+        Participant.objects.filter(pk=participant.pk).update(
+            consent=ConsentState.GIVEN, consent_at=answered
+        )
+        participant.consent = ConsentState.GIVEN
+        participants.append(participant)
+    activities = []
+    for n, (title, days, place) in enumerate(spec["activities"]):
+        start = dt.datetime.combine(
+            today + dt.timedelta(days=days), dt.time(9, 0), tzinfo=village.tz
+        )
+        activity = programme.activities.create(
+            title=title, starts_at=start, ends_at=start + dt.timedelta(hours=2), place=place
+        )
+        activities.append(activity)
+        if days < 0:
+            for participant in participants:
+                came = rng.random() < 0.85
+                Attendance.objects.create(
+                    activity=activity,
+                    participant=participant,
+                    answer="coming" if came or rng.random() < 0.5 else "cannot",
+                    answered_at=start - dt.timedelta(hours=20),
+                    present=came,
+                    marked_by=facilitator,
+                    marked_at=start + dt.timedelta(hours=2),
+                )
+            Photo.objects.create(
+                programme=programme,
+                activity=activity,
+                caption=f"Foto {n + 1}. {title}",
+                added_by=facilitator,
+                created=start + dt.timedelta(hours=1),
+            ).file.save(
+                f"{village.slug}-{n + 1}.jpg",
+                _photo(f"Foto {n + 1}. {title}", (60 + 30 * n, 120, 90 + 20 * n)),
+            )
+            LogEntry.objects.create(
+                programme=programme,
+                date=start.date(),
+                text=f"{title}: {sum(rng.random() < 0.85 for _ in participants)} peserta ikut; "
+                "diskusi berjalan lancar di grup.",
+                author=facilitator,
+            )
+    for position, (title, body) in enumerate(
+        [
+            (
+                "Protokol di lapak",
+                "Cuci tangan sebelum dan sesudah melayani, pakai masker, "
+                "sediakan tempat cuci tangan, atur jarak antrean.",
+            ),
+            (
+                "Berjualan lewat WhatsApp",
+                "Simpan nomor pelanggan, kirim foto dan harga, "
+                "balas pesan dengan ramah, catat pesanan.",
+            ),
+        ]
+    ):
+        Lesson.objects.create(
+            programme=programme,
+            position=position,
+            title=title,
+            body=body,
+            sent_at=now - dt.timedelta(days=30 - 10 * position),
+        )
+    for kind, day, base in [(Quiz.Kind.PRE, -44, 0.45), (Quiz.Kind.POST, -2, 0.8)]:
+        quiz = Quiz.objects.create(
+            programme=programme,
+            kind=kind,
+            title=f"{'Pre' if kind == 'pre' else 'Post'}-test {programme.title}",
+            pass_mark=75,
+            opened_at=now + dt.timedelta(days=day),
+            closed_at=now + dt.timedelta(days=day + 2),
+        )
+        questions = [
+            Question.objects.create(quiz=quiz, position=i, text=t, choices=c, correct=k)
+            for i, (t, c, k) in enumerate(QUESTIONS[village.slug])
+        ]
+        for participant in participants:
+            started = now + dt.timedelta(days=day, hours=rng.randint(1, 30))
+            attempt = Attempt.objects.create(
+                quiz=quiz, participant=participant, started_at=started, finished_at=started
+            )
+            right = 0
+            for question in questions:
+                correct = rng.random() < base
+                right += correct
+                choice = question.correct if correct else (question.correct + 1) % 3
+                Answer.objects.create(
+                    attempt=attempt,
+                    question=question,
+                    choice=choice,
+                    is_correct=correct,
+                    answered_at=started,
+                )
+            Attempt.objects.filter(pk=attempt.pk).update(
+                score=round(100 * right / len(questions)),
+                finished_at=started + dt.timedelta(minutes=4),
+            )
+    Comment.objects.create(
+        programme=programme,
+        author=supervisor,
+        text="Dokumentasi kegiatan sudah baik. Mohon lengkapi logbook setiap pertemuan dan "
+        "siapkan rekap pre-test dan post-test untuk laporan akhir.",
+    )
+    return programme
