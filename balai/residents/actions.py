@@ -8,7 +8,7 @@
 
 from collections import defaultdict
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from balai.lib.crypto import lookup_hash
@@ -179,7 +179,15 @@ def do_merge_residents(
             if _merge_one_to_one(model, name, target, duplicate):
                 moved[label] = 1
             continue
-        count = model._base_manager.filter(**{name: duplicate}).update(**{name: target})
+        try:
+            with transaction.atomic():
+                count = model._base_manager.filter(**{name: duplicate}).update(**{name: target})
+        except IntegrityError:
+            # e.g. both are participants of the same programme: a person decides which stays.
+            raise MergeError(
+                f"Keduanya sama-sama tercatat di {model._meta.verbose_name} yang sama; "
+                "hapus salah satu catatan itu dulu, lalu gabungkan lagi."
+            ) from None
         if count:
             moved[f"{label}.{name}"] = count
     _repoint_conversation_drafts(target, duplicate)

@@ -18,7 +18,12 @@ from django.views.decorators.http import require_POST
 from rapidfuzz import fuzz, process
 
 from balai.letters.models import LetterRequest
-from balai.residents.actions import do_import_residents, do_merge_residents, do_verify_resident
+from balai.residents.actions import (
+    MergeError,
+    do_import_residents,
+    do_merge_residents,
+    do_verify_resident,
+)
 from balai.residents.identity import clean_digits
 from balai.residents.importer import (
     MAX_BYTES,
@@ -249,7 +254,11 @@ def merge_resident(request, staff, code):
             return redirect("residents:merge", staff.village.slug, duplicate.code)
         name = duplicate.name
         take_phone = request.POST.get("nomor") == "whatsapp"
-        do_merge_residents(target, duplicate, request.user, take_phone=take_phone)
+        try:
+            do_merge_residents(target, duplicate, request.user, take_phone=take_phone)
+        except MergeError as e:
+            messages.error(request, str(e))
+            return redirect("residents:merge", staff.village.slug, duplicate.code)
         messages.success(
             request, f"Data {name} sudah digabungkan ke {target.name} dan ditandai sudah diperiksa."
         )

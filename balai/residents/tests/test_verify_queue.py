@@ -207,6 +207,29 @@ class MergePageTest(QueueTestCase):
             do_merge_residents(self.duplicate, self.duplicate, self.operator)
 
 
+class MergeConflictTest(QueueTestCase):
+    def test_both_in_the_same_programme_is_refused_with_a_clear_message(self):
+        import datetime as dt
+
+        from balai.programmes.models import Participant, Programme
+
+        programme = Programme.objects.create(
+            village=self.village,
+            title="Pendampingan",
+            purpose="Uji",
+            target_group="pedagang",
+            starts_on=dt.date(2026, 1, 1),
+            ends_on=dt.date(2026, 3, 1),
+        )
+        Participant.objects.create(programme=programme, resident=self.duplicate)
+        Participant.objects.create(programme=programme, resident=self.register)
+        url = self.merge_url(self.duplicate)
+        response = self.client.post(url, {"target": self.register.code}, follow=True)
+        self.assertContains(response, "Keduanya sama-sama tercatat")
+        self.assertTrue(Resident.objects.filter(pk=self.duplicate.pk).exists())
+        self.assertEqual(programme.participants.count(), 2)
+
+
 class MergeTest(QueueTestCase):
     def test_merge_moves_everything_and_deletes_the_duplicate(self):
         own = self.submit_request(self.duplicate, self.duplicate)
