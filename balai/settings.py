@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "balai.posters",
     "balai.announcements",
     "balai.programmes",
+    "balai.market",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("balai.posters.urls")),
     path("", include("balai.announcements.urls")),
     path("", include("balai.programmes.urls")),
+    path("", include("balai.market.urls")),
+    path("", include("balai.market.urls_public")),
     path("", include("balai.announcements.urls_public")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -34,6 +34,15 @@ CAPABILITIES: dict[str, set[str]] = {
     # Community programmes: facilitators run them with the office; DPL read everything.
     "view_programmes": OFFICE | {Role.PENDAMPING, Role.DPL},
     "manage_programmes": OFFICE | {Role.PENDAMPING},
+    # Village news and WhatsApp announcements: the office writes and sends; a send to more
+    # recipients than the village's threshold needs the sekdes or the kades; the village's
+    # announcement settings (threshold, rates, pace) are theirs too.
+    "view_announcements": OFFICE | {Role.PENDAMPING, Role.DPL},
+    "compose_announcements": OFFICE,
+    "approve_announcements": {Role.SEKDES, Role.KADES},
+    # Small businesses: catalogue, content and sales, managed by facilitators and the office.
+    "view_market": OFFICE | {Role.PENDAMPING, Role.DPL},
+    "manage_market": OFFICE | {Role.PENDAMPING},
     # DPL (supervising lecturers) read and comment; they never change anything.
     "comment": set(Role),
 }

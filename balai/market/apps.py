@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MarketConfig(AppConfig):
+    name = "balai.market"
+    verbose_name = "UMKM: katalog, konten, dan penjualan"
