@@ -39,7 +39,7 @@ MAX_MENU_ITEMS = 14
 MAX_NOTE = 160
 DENSITIES = 3  # normal, smaller, smallest (see _fit)
 # Bump when the poster template changes, so cached files from the old layout are not served.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 DAY_NAMES = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 SCAN_STEP = ("Pindai kode QR", "Arahkan kamera HP ke kode QR, lalu tekan Kirim di WhatsApp.")
@@ -413,7 +413,8 @@ def pdf_to_png(pdf: bytes, dpi: int = PNG_DPI) -> bytes:
     finally:
         document.close()
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    # Pillow's default compression: optimize=True takes five times as long for 3% less.
+    image.save(out, "PNG")
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ import zipfile
 
 import pypdfium2 as pdfium
 import zxingcpp
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
@@ -106,6 +107,17 @@ class QrTest(PosterTestCase):
                 self.assertAlmostEqual(image.width, 1240, delta=1)
                 self.assertAlmostEqual(image.height, 1754, delta=1)
                 self.assertEqual(decode_png(response.content), [link])
+
+    def test_short_url_leads_to_the_same_link(self):
+        """The address printed under the QR (for those who cannot scan) opens what the QR
+        opens: balai.public's redirect, followed here."""
+        self.client.logout()
+        for poster in posters.posters_for(self.village):
+            with self.subTest(poster=poster.key):
+                path = poster.short.removeprefix(settings.SITE_URL)
+                response = self.client.get(path)
+                self.assertEqual(response.status_code, 302)
+                self.assertEqual(response["Location"], poster.link)
 
     def test_small_preview_is_small(self):
         response = self.client.get(self.url("png", "sktm") + "?ukuran=kecil")
