@@ -185,7 +185,7 @@ def menu_poster(village: Village, letter_types: list[LetterType]) -> Poster:
         summary="Ajukan surat, sampaikan aduan, dan cek status permohonan. Cukup kirim pesan "
         "WhatsApp, kapan saja.",
         items_heading="Surat yang bisa diajukan",
-        badge="Semua gratis" if all(not lt.cost for lt in letter_types) else "",
+        badge="Semua gratis" if letter_types and not any(lt.cost for lt in letter_types) else "",
         items=items,
         more=more,
         facts=[],

@@ -8,6 +8,8 @@ import pypdfium2 as pdfium
 import zxingcpp
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -371,3 +373,19 @@ class KeysTest(BaseTestCase):
     def test_catalogue_slugs_do_not_collide_with_special_posters(self):
         slugs = {spec["slug"] for spec in DEFAULT_LETTER_TYPES}
         self.assertEqual(slugs & posters.RESERVED_KEYS, set())
+
+
+class QueryCountTest(PosterTestCase):
+    def count(self) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(self.client.get(self.url("index")).status_code, 200)
+        return len(queries)
+
+    def test_console_page_queries_do_not_grow_with_letter_types(self):
+        self.count()  # the first visit also stores the chosen village in the session
+        before = self.count()
+        for i in range(5):
+            LetterType.objects.create(
+                village=self.village, slug=f"extra{i}", name=f"Surat {i}", keyword=f"EXTRA{i}"
+            )
+        self.assertEqual(self.count(), before)
