@@ -307,6 +307,7 @@ def seed(stdout=None) -> list[Village]:
                 serial += 1
         seed_services(village, rng)
         seed_programmes(village, rng)
+        seed_history(village)
     return villages
 
 
@@ -344,6 +345,13 @@ QUICK_REPLIES = [
     ),
     ("Penutup", "Terima kasih, Bapak/Ibu. Bila ada yang lain, silakan kirim pesan lagi."),
 ]
+
+
+def seed_history(village: Village) -> None:
+    """Six months of finished requests and complaints for the transparency board."""
+    from balai.public.demo import seed_transparency_history
+
+    seed_transparency_history(village, months=6)
 
 
 def seed_programmes(village: Village, rng: random.Random) -> None:
