@@ -30,6 +30,8 @@ POST_CAPABILITY = {
     "letters:letter_type": "manage_village",
     "programmes:group": "manage_programmes",
     "programmes:announce": "manage_programmes",
+    "programmes:lesson": "manage_programmes",
+    "programmes:quiz": "manage_programmes",
 }
 
 

@@ -131,6 +131,21 @@ def activity_of(village):
     return {"code": programme.code, "activity": activity.code}
 
 
+def lesson_of(village):
+    programme = programme_of(village)
+    lesson = programme.lessons.first() or programme.lessons.create(title="Materi", body="Isi")
+    return {"code": programme.code, "lesson": lesson.code}
+
+
+def quiz_of(village, number=False):
+    """A quiz with one question (question pages are addressed by its number)."""
+    programme = programme_of(village)
+    quiz = programme.quizzes.first() or programme.quizzes.create(kind="pre", title="Pre-test")
+    if not quiz.questions.exists():
+        quiz.questions.create(text="Apa itu katalog?", choices=["Daftar produk", "Alat"], correct=0)
+    return {"code": programme.code, "quiz": quiz.code, **({"number": 1} if number else {})}
+
+
 def poster_of(village, key=None):
     """Posters need the village's WhatsApp number (their QR is a wa.me link)."""
     from balai.whatsapp.models import WhatsAppNumber
@@ -216,6 +231,23 @@ OBJECT_KWARGS = {
     "programmes:activity": lambda v: activity_of(v),
     "programmes:activity_edit": lambda v: activity_of(v),
     "programmes:attendance": lambda v: activity_of(v),
+    "programmes:lessons": lambda v: {"code": programme_of(v).code},
+    "programmes:lesson_add": lambda v: {"code": programme_of(v).code},
+    "programmes:lesson": lesson_of,
+    "programmes:lesson_send": lesson_of,
+    "programmes:lesson_delete": lesson_of,
+    "programmes:quizzes": lambda v: {"code": programme_of(v).code},
+    "programmes:quiz_add": lambda v: {"code": programme_of(v).code},
+    "programmes:quiz_compare": lambda v: {"code": programme_of(v).code},
+    "programmes:quiz": quiz_of,
+    "programmes:quiz_delete": quiz_of,
+    "programmes:quiz_open": quiz_of,
+    "programmes:quiz_close": quiz_of,
+    "programmes:quiz_send": quiz_of,
+    "programmes:quiz_results": quiz_of,
+    "programmes:question_add": quiz_of,
+    "programmes:question_edit": lambda v: quiz_of(v, number=True),
+    "programmes:question_delete": lambda v: quiz_of(v, number=True),
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
@@ -237,6 +269,11 @@ POST_ONLY = {
     "residents:verify",
     "programmes:consent_request",
     "programmes:attendance",
+    "programmes:lesson_send",
+    "programmes:quiz_open",
+    "programmes:quiz_close",
+    "programmes:quiz_send",
+    "programmes:question_delete",
 }
 
 # Letter types and complaint categories are addressed by slug, and every village has the
