@@ -229,7 +229,7 @@ def template_errors(letter_type: LetterType, html: str) -> list[str]:
 # --- Context --------------------------------------------------------------------------------
 
 
-def _logo_data_uri(village: Village) -> str:
+def logo_data_uri(village: Village) -> str:
     if not village.logo:
         return ""
     content_type = mimetypes.guess_type(village.logo.name)[0]
@@ -275,7 +275,7 @@ def letterhead_html(village: Village):
     rows = format_html_join(
         "\n", '<p class="{}">{}</p>', ((classes[i], line) for i, line in enumerate(heading))
     ) + format_html_join("\n", '<p class="alamat">{}</p>', ((line,) for line in address))
-    logo = _logo_data_uri(village)
+    logo = logo_data_uri(village)
     logo_cell = format_html('<td class="logo"><img src="{}" alt="Logo"></td>', logo) if logo else ""
     return format_html(
         '<table class="kop"><tr>{}<td class="baris">{}</td>{}</tr></table><hr class="garis-kop">',
@@ -371,7 +371,7 @@ def build_context(
     if str(village) not in address_parts[0]:
         address_parts.append(str(village))
     url = verify_url(token)
-    logo = _logo_data_uri(village)
+    logo = logo_data_uri(village)
     context = {
         "judul_surat": letter_type.name.upper(),
         "nama_surat": letter_type.name,

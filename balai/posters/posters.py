@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 
 from balai.complaints.models import Category
 from balai.letters.catalogue import DEFAULT_REQUIREMENTS
-from balai.letters.documents import _logo_data_uri, render_document
+from balai.letters.documents import logo_data_uri, render_document
 from balai.letters.models import LetterType, Paper
 from balai.posters.models import PosterStyle
 from balai.public.links import MENU_TEXT, short_url, wa_link, whatsapp_digits
@@ -331,7 +331,7 @@ def poster_html(village: Village, poster: Poster, style: PosterStyle, density: i
                 "panel": tint(primary, 0.10),
                 "line": tint(primary, 0.35),
             },
-            "logo": _logo_data_uri(village),
+            "logo": logo_data_uri(village),
             "qr": qr_svg_uri(poster.link),
             "short": poster.short.split("://", 1)[-1],
             "number": whatsapp_display(village),
