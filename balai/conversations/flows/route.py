@@ -8,6 +8,7 @@ import re
 
 from rapidfuzz import fuzz, process
 
+from balai.announcements.flows import start_subscribe
 from balai.complaints.actions import FOLLOW_UP_PREFIX, do_answer_follow_up
 from balai.complaints.models import Complaint
 from balai.conversations import engine, hooks, texts
@@ -19,9 +20,9 @@ from balai.conversations.flows.menu import ITEMS
 from balai.conversations.steps import words
 from balai.conversations.stopping import do_stop_all, stopped_text
 from balai.letters.models import LetterType
+from balai.market import chat as market
 from balai.villages.models import Faq
 from balai.whatsapp import messages as build
-from balai.whatsapp.outbox import do_record_opt_in
 
 INTENT_TITLES = {
     "letter_request": "Permohonan surat",
@@ -44,10 +45,6 @@ FOLLOW_UP_WORDS = {
     "sebagian": Complaint.FollowUp.PARTLY,
 }
 FAQ_MATCH = 80
-OPT_IN_TEXT = (
-    "Baik, Bapak/Ibu akan menerima kabar dan pengumuman desa di WhatsApp ini. Ketik "
-    "*berhenti* kapan saja untuk berhenti."
-)
 
 
 def handle_reply_id(turn) -> bool:
@@ -131,6 +128,8 @@ def route(turn) -> None:
         return turn.say(texts.STICKER)
     if kind in {"image", "document", "text"} and answer_request_for_info(turn):
         return None
+    if kind == "image" and market.on_seller_photo(turn):  # a seller's product photo
+        return None
     if kind in {"image", "document"} and not turn.text:
         turn.say("Terima kasih, file Anda sudah kami terima.")
         return FLOWS["menu"].show(turn)
@@ -156,6 +155,8 @@ def route(turn) -> None:
         return engine.start(turn, FLOWS["complaint"], kind=Complaint.Kind.SUGGESTION)
     if plain == "info":
         return engine.start(turn, FLOWS["info"])
+    if plain == "langganan" or plain.startswith("langganan "):  # LANGGANAN [topik]
+        return start_subscribe(turn, text)
     if hooks.handle_words(turn, plain):
         return None
     code = status.find_ticket(text)
@@ -229,18 +230,11 @@ def route_intent(turn, intent: str, letter_type: str | None, text: str) -> None:
     elif intent == "thanks":
         turn.say(texts.THANKS)
     elif intent == "catalog":
-        turn.say(
-            "Katalog produk UMKM desa belum tersedia di WhatsApp ini. Ketik *menu* untuk "
-            "layanan lain."
-        )
+        market.answer_catalogue(turn, text)
     elif intent == "sales_report":
-        turn.say(
-            "Pencatatan penjualan lewat WhatsApp belum aktif untuk nomor Anda. Silakan "
-            "hubungi pendamping program Anda."
-        )
+        market.answer_sales_intent(turn, text)
     elif intent == "subscribe":
-        do_record_opt_in(turn.resident, OPT_IN_TEXT)
-        turn.say(OPT_IN_TEXT)
+        start_subscribe(turn, text)
     elif intent == "unsubscribe":
         turn.say(stopped_text(do_stop_all(turn.resident)))
     else:
