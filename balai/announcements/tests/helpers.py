@@ -56,6 +56,4 @@ def template(village, *, category="marketing", purpose="announcement") -> Templa
 def announcement(village, topic_slug="umum", **fields) -> Announcement:
     fields.setdefault("title", "Kerja bakti Minggu pagi")
     fields.setdefault("body", "Kerja bakti membersihkan saluran air, Minggu pukul 07.00.")
-    return Announcement.objects.create(
-        village=village, topic=topic(village, topic_slug), **fields
-    )
+    return Announcement.objects.create(village=village, topic=topic(village, topic_slug), **fields)

@@ -67,9 +67,7 @@ class AudienceTest(ChannelTestCase):
         self.assertEqual(self.ids(post), {moved.name, elsewhere.name})
         post.audience_areas.clear()
         self.assertEqual(len(self.ids(post)), 5)
-        self.assertEqual(
-            expand_areas(self.village, [self.dusun]), {self.dusun.pk, self.rt1.pk}
-        )
+        self.assertEqual(expand_areas(self.village, [self.dusun]), {self.dusun.pk, self.rt1.pk})
 
     def test_programme_participants_who_consented(self):
         programme = Programme.objects.create(

@@ -163,8 +163,9 @@ class CrashSafetyTest(PumpTestCase):
                 raise RuntimeError("worker killed")
             return real(*args, **kwargs)
 
-        with mock.patch.object(sending, "do_send", dies_on_the_tenth), self.assertRaises(
-            RuntimeError
+        with (
+            mock.patch.object(sending, "do_send", dies_on_the_tenth),
+            self.assertRaises(RuntimeError),
         ):
             self.tick()
         # The chunk's transaction rolled back: no outbox row, every recipient still pending.
@@ -224,9 +225,7 @@ class WindowAndTemplateTest(PumpTestCase):
             params = [p["text"] for p in tpl["components"][0]["parameters"]]
             self.assertEqual(params[:3], [person.name, "Desa Pondok", "Kerja bakti Minggu pagi"])
             self.assertTrue(params[4].endswith(f"/d/pondok/kabar/{post.code}/"))
-        self.assertEqual(
-            Recipient.objects.filter(via_template=True).count(), 2
-        )
+        self.assertEqual(Recipient.objects.filter(via_template=True).count(), 2)
 
     def test_no_template_means_those_outside_are_skipped_not_failed(self):
         self.tpl.delete()
@@ -248,9 +247,7 @@ class MidWayTest(PumpTestCase):
         open_window(residents)
         broadcast = self.start(announcement(self.village))
         self.tick()  # the first 72 are in the outbox
-        released = list(
-            broadcast.recipients.filter(state=R.RELEASED).order_by("pk")[:2]
-        )
+        released = list(broadcast.recipients.filter(state=R.RELEASED).order_by("pk")[:2])
         queued, claimed = released
         OutboundMessage.objects.filter(pk=claimed.outbound_id).update(state="sending")
         later = broadcast.recipients.filter(state=R.PENDING).order_by("pk")
@@ -314,9 +311,7 @@ class MidWayTest(PumpTestCase):
         self.assertEqual(data["counts"]["withdrawn"], 100)
         self.assertTrue(data["finished"])
         self.assertEqual(data["percent"], 100)
-        self.assertEqual(
-            Announcement.objects.get(pk=broadcast.announcement_id).state, "cancelled"
-        )
+        self.assertEqual(Announcement.objects.get(pk=broadcast.announcement_id).state, "cancelled")
 
 
 class ProgressTest(PumpTestCase):
@@ -389,9 +384,7 @@ class ConcurrentReleaseTest(TransactionTestCase):
             t.join()
         self.assertEqual(sum(counts), 300)
         self.assertEqual(OutboundMessage.objects.count(), 300)
-        self.assertEqual(
-            OutboundMessage.objects.values("resident").distinct().count(), 300
-        )
+        self.assertEqual(OutboundMessage.objects.values("resident").distinct().count(), 300)
 
 
 class SimulatorRoundTripTest(SimulatorTestCase):
@@ -407,9 +400,7 @@ class SimulatorRoundTripTest(SimulatorTestCase):
             broadcast = do_start(post, self.operator)
         out = SimMessage.objects.filter(direction="out")
         self.assertEqual(out.count(), 5)
-        self.assertEqual(
-            {m.wa_id for m in out}, {p.phone.lstrip("+") for p in residents}
-        )
+        self.assertEqual({m.wa_id for m in out}, {p.phone.lstrip("+") for p in residents})
         for message in out:
             self.assertIn("Kerja bakti Minggu pagi", message.payload["text"]["body"])
         data = progress(broadcast)
