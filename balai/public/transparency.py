@@ -14,7 +14,7 @@ last requests are finished).
   another report is not counted twice); ``resolved_pct``, the share resolved (resolved, or
   closed after the resident's "sudah beres"); ``median_days`` from submission to resolution.
 
-The board (the cached value, and the JSON export with the village added)::
+The board (the cached value, and the body of the JSON export)::
 
     {"generated_at": "2026-03-14T10:02:00+08:00", "time_zone": "Asia/Makassar",
      "months": ["2025-04", …, "2026-03"],
@@ -27,8 +27,9 @@ The board (the cached value, and the JSON export with the village added)::
 ``M`` is ``{"month": "2026-03", <metric>: cell, …}`` and ``T`` is ``{<metric>: cell, …}``.
 A cell is ``{"value": number or null, "suppressed": bool}``; ``value`` null with
 ``suppressed`` false means there is nothing to measure (a median of no letters). Totals
-(``T``, and ``by_month``, the sum over all services or categories) carry ``"partial": true``
-when suppressed cells were left out of them.
+(``T``, and ``by_month``: all services or categories in one month) add up only the cells
+shown, and carry ``"partial": true`` when a hidden cell was left out. The JSON export adds
+``village`` (name, slug, region, page URL) and ``definitions`` (each metric in Indonesian).
 """
 
 import csv
@@ -73,6 +74,20 @@ SUPPRESSION_RULE = (
     "dan persentase yang dihitung dari kurang dari 5. Jumlah hanya menghitung angka yang "
     "ditampilkan."
 )
+
+# What each number means, for the JSON export (the page says the same in its legend).
+DEFINITIONS = {
+    "received": "Permohonan atau pengaduan yang diterima pada bulan itu.",
+    "completed": "Dari permohonan bulan itu, yang suratnya sudah jadi (dikirim atau tinggal "
+    "diambil); yang ditolak atau dibatalkan tidak dihitung.",
+    "median_days": "Median lama dari pengajuan sampai surat jadi (atau pengaduan selesai "
+    "ditangani), dalam hari kalender.",
+    "on_time_pct": "Persen surat yang selesai paling lambat pada tanggal yang dijanjikan, "
+    "dari surat yang sudah selesai.",
+    "resolved_pct": "Persen pengaduan dan aspirasi bulan itu yang sudah selesai ditangani.",
+    "suppressed": "Tidak ditampilkan karena dihitung dari kurang dari 5 permohonan atau pengaduan.",
+    "partial": "Jumlah ini tidak memuat angka yang tidak ditampilkan.",
+}
 
 MONTHS = 12
 # A public page must not become a way to load the database: the board is computed at most
@@ -487,7 +502,7 @@ def cell_text(cell: dict, unit: str = "") -> str:
     """``<5`` for a hidden count, ``–`` for a hidden or empty median or share (a "<5" there
     would read as "under 5 days"), and a star on totals that leave hidden cells out."""
     if cell["suppressed"]:
-        return "<5" if unit == "count" else "–"
+        return f"<{THRESHOLD}" if unit == "count" else "–"
     value = cell["value"]
     if value is None or (cell.get("partial") and not value):
         text = "–"  # a total of nothing shown is not a zero
@@ -528,6 +543,7 @@ def page_context(board: dict) -> dict:
 
     generated = dt.datetime.fromisoformat(board["generated_at"])
     return {
+        "og_description": og_description(board),
         "period": f"{month_label(board['months'][0])} – {month_label(board['months'][-1])}",
         "generated": (
             f"{generated.day} {MONTH_NAMES[generated.month - 1]} {generated.year} "
@@ -548,6 +564,27 @@ def page_context(board: dict) -> dict:
             "categories": rows(complaints["categories"], COMPLAINT_UNITS),
         },
     }
+
+
+def og_description(board: dict) -> str:
+    """The line a shared link shows on WhatsApp or Facebook: plain numbers, no table marks."""
+    parts = []
+    for section, noun, share, verb in [
+        ("letters", "permohonan surat", "on_time_pct", "selesai tepat waktu"),
+        ("complaints", "pengaduan dan aspirasi", "resolved_pct", "ditangani"),
+    ]:
+        total = board[section]["total"]
+        received = total["received"]
+        if not received["value"]:
+            continue  # none, or only hidden small numbers
+        at_least = "sedikitnya " if received["partial"] else ""
+        text = f"{at_least}{fmt_number(received['value'])} {noun}"
+        if total[share]["value"] is not None:
+            text += f", {total[share]['value']}% {verb}"
+        parts.append(text)
+    if not parts:  # nothing yet, or only numbers too small to show
+        return "Berapa permohonan surat dan pengaduan yang masuk, selesai, dan tepat waktu."
+    return "12 bulan terakhir: " + "; ".join(parts) + "."
 
 
 # --- CSV -------------------------------------------------------------------------------------

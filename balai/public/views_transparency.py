@@ -70,6 +70,7 @@ def export_json(request, slug):
             "url": public_url(reverse("public:transparency", args=[village.slug])),
         },
         **data,
+        "definitions": transparency.DEFINITIONS,
     }
     return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
 

@@ -346,6 +346,11 @@ class SuppressionTest(TransparencyTestCase):
         page = self.client.get("/d/pondok/transparansi/").content.decode()
         self.assertIn("&lt;5", cells(page))
         self.assertIn("12*", cells(page))  # February, all services
+        self.assertIn(
+            '<meta property="og:description" content="12 bulan terakhir: sedikitnya 12 '
+            'permohonan surat, 100% selesai tepat waktu.">',
+            page,
+        )
 
         body = self.client.get("/d/pondok/transparansi.csv").content.decode("utf-8-sig")
         rows = {(r[0], r[1], r[2]): r for r in csv.reader(io.StringIO(body))}
@@ -363,6 +368,7 @@ class SuppressionTest(TransparencyTestCase):
 
         data = self.client.get("/d/pondok/transparansi.json").json()
         self.assertEqual(data["suppression"]["threshold"], 5)
+        self.assertIn("suppressed", data["definitions"])
         sktm = month(service(data, "sktm"), "2026-02")
         self.assertEqual(sktm["completed"], {"value": None, "suppressed": True})
 
@@ -448,6 +454,7 @@ class PagesTest(TransparencyTestCase):
         self.assertNotIn("<img", html)
         self.assertIn('<meta property="og:title" content="Transparansi layanan Desa Baru">', html)
         self.assertIn("WIT", html)
+        self.assertIn('<meta property="og:description" content="Berapa permohonan surat', html)
         rows = list(csv.reader(io.StringIO(self.client.get("/d/baru/transparansi.csv")
                                            .content.decode("utf-8-sig"))))  # fmt: skip
         types = LetterType.objects.filter(village=village).count()
