@@ -1,6 +1,6 @@
 from django.urls import path
 
-from balai.programmes import urls_learning, views
+from balai.programmes import urls_learning, urls_reports, views
 
 app_name = "programmes"
 
@@ -27,4 +27,5 @@ urlpatterns = [
     # Calendar apps fetch without a login: the signed token in the path is the key.
     path("program/kalender/<str:token>.ics", views.calendar_feed, name="ics"),
 ]
+urlpatterns += urls_reports.urlpatterns
 urlpatterns += urls_learning.urlpatterns

@@ -32,6 +32,9 @@ POST_CAPABILITY = {
     "programmes:announce": "manage_programmes",
     "programmes:lesson": "manage_programmes",
     "programmes:quiz": "manage_programmes",
+    "programmes:docs": "manage_programmes",
+    "programmes:logbook": "manage_programmes",
+    "programmes:comments": "comment",
 }
 
 

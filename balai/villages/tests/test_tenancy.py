@@ -146,6 +146,36 @@ def quiz_of(village, number=False):
     return {"code": programme.code, "quiz": quiz.code, **({"number": 1} if number else {})}
 
 
+def photo_of(village):
+    """A documentation photo (a real image: the grid shows a thumbnail of it)."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from balai.programmes.models import Photo
+    from balai.simulator.tests.base import PNG
+
+    programme = programme_of(village)
+    photo = programme.photos.first()
+    if photo is None:
+        photo = Photo(programme=programme, caption="Foto 1", created=timezone.now())
+        photo.file.save("tenancy.png", ContentFile(PNG), save=False)
+        photo.save()
+    return {"code": programme.code, "photo": photo.code}
+
+
+def log_entry_of(village):
+    """A logbook entry written by the village head (authors edit their own)."""
+    import datetime as dt
+
+    programme = programme_of(village)
+    entry = programme.log.first() or programme.log.create(
+        date=dt.date(2026, 7, 6),
+        text="Observasi",
+        author=village.memberships.get(role="kades").user,
+    )
+    return {"code": programme.code, "entry": entry.pk}
+
+
 def poster_of(village, key=None):
     """Posters need the village's WhatsApp number (their QR is a wa.me link)."""
     from balai.whatsapp.models import WhatsAppNumber
@@ -248,6 +278,17 @@ OBJECT_KWARGS = {
     "programmes:question_add": quiz_of,
     "programmes:question_edit": lambda v: quiz_of(v, number=True),
     "programmes:question_delete": lambda v: quiz_of(v, number=True),
+    "programmes:docs": lambda v: {"code": programme_of(v).code},
+    "programmes:docs_photo": photo_of,
+    "programmes:docs_thumb": photo_of,
+    "programmes:docs_delete": photo_of,
+    "programmes:logbook": lambda v: {"code": programme_of(v).code},
+    "programmes:logbook_edit": log_entry_of,
+    "programmes:comments": lambda v: {"code": programme_of(v).code},
+    "programmes:report": lambda v: {"code": programme_of(v).code},
+    "programmes:report_pdf": lambda v: {"code": programme_of(v).code},
+    "programmes:report_docx": lambda v: {"code": programme_of(v).code},
+    "programmes:consent_pdf": lambda v: {"code": programme_of(v).code},
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
@@ -274,6 +315,7 @@ POST_ONLY = {
     "programmes:quiz_close",
     "programmes:quiz_send",
     "programmes:question_delete",
+    "programmes:docs_delete",
 }
 
 # Letter types and complaint categories are addressed by slug, and every village has the
