@@ -655,7 +655,8 @@ def do_send_quiz(quiz: Quiz, actor) -> int:
                     "Desa ini belum punya nomor WhatsApp yang tersambung."
                 ) from None
             sent += 1
-        _log(quiz.programme, actor, f"{quiz} dikirim ke {sent} peserta.")
+        if sent:
+            _log(quiz.programme, actor, f"{quiz} dikirim ke {sent} peserta.")
         do_audit(actor, quiz.programme.village, "programme.quiz_send", quiz, sent=sent)
     return sent
 

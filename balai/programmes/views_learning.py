@@ -414,7 +414,8 @@ def quiz_delete(request, staff, code, quiz):
     )
 
 
-def _quiz_action(request, staff, code, quiz, action, done: str):
+def _quiz_action(request, staff, code, quiz, action, done):
+    """Run ``action`` on the quiz; ``done(result)`` is the message for the staff member."""
     programme = access_programme(staff, code)
     item = _quiz(programme, quiz)
     try:
@@ -422,7 +423,7 @@ def _quiz_action(request, staff, code, quiz, action, done: str):
     except learning.LearningError as e:
         messages.error(request, str(e))
     else:
-        messages.success(request, done.format(n=result))
+        messages.success(request, done(result))
     return _go(staff, programme, "quiz", item.code)
 
 
@@ -431,7 +432,8 @@ def _quiz_action(request, staff, code, quiz, action, done: str):
 def quiz_open(request, staff, code, quiz):
     return _quiz_action(
         request, staff, code, quiz, learning.do_open_quiz,
-        "Kuis dibuka. Peserta bisa mengerjakannya dengan mengetik kuis, atau tekan Kirim kuis.",
+        lambda _: "Kuis dibuka. Peserta bisa mengerjakannya dengan mengetik kuis, atau tekan "
+        "Kirim kuis.",
     )  # fmt: skip
 
 
@@ -440,17 +442,23 @@ def quiz_open(request, staff, code, quiz):
 def quiz_close(request, staff, code, quiz):
     return _quiz_action(
         request, staff, code, quiz, learning.do_close_quiz,
-        "Kuis ditutup. Jawaban baru tidak diterima lagi.",
+        lambda _: "Kuis ditutup. Jawaban baru tidak diterima lagi.",
     )  # fmt: skip
+
+
+def _sent_text(sent: int) -> str:
+    if sent:
+        return f"Soal dikirim ke {sent} peserta yang belum selesai."
+    return (
+        "Tidak ada yang dikirim: semua peserta yang bersedia sudah selesai, atau belum ada "
+        "peserta yang bersedia."
+    )
 
 
 @staff_view("manage_programmes")
 @require_POST
 def quiz_send(request, staff, code, quiz):
-    return _quiz_action(
-        request, staff, code, quiz, learning.do_send_quiz,
-        "Soal dikirim ke {n} peserta yang belum selesai.",
-    )  # fmt: skip
+    return _quiz_action(request, staff, code, quiz, learning.do_send_quiz, _sent_text)
 
 
 def _question_page(request, staff, programme, item, question, number):
