@@ -70,9 +70,9 @@ THRESHOLD = 5
 # the cells that are shown, and their medians and shares use only those cells' requests: a
 # total that counted a hidden cell would give it away by subtraction.
 SUPPRESSION_RULE = (
-    "Angka dari 1 sampai 4 permohonan atau pengaduan tidak ditampilkan, begitu pula median "
-    "dan persentase yang dihitung dari kurang dari 5. Jumlah hanya menghitung angka yang "
-    "ditampilkan."
+    f"Angka dari 1 sampai {THRESHOLD - 1} permohonan atau pengaduan tidak ditampilkan, begitu "
+    f"pula median dan persentase yang dihitung dari kurang dari {THRESHOLD}. Jumlah hanya "
+    "menghitung angka yang ditampilkan."
 )
 
 # What each number means, for the JSON export (the page says the same in its legend).
@@ -85,7 +85,8 @@ DEFINITIONS = {
     "on_time_pct": "Persen surat yang selesai paling lambat pada tanggal yang dijanjikan, "
     "dari surat yang sudah selesai.",
     "resolved_pct": "Persen pengaduan dan aspirasi bulan itu yang sudah selesai ditangani.",
-    "suppressed": "Tidak ditampilkan karena dihitung dari kurang dari 5 permohonan atau pengaduan.",
+    "suppressed": f"Tidak ditampilkan karena dihitung dari kurang dari {THRESHOLD} permohonan "
+    "atau pengaduan.",
     "partial": "Jumlah ini tidak memuat angka yang tidak ditampilkan.",
 }
 
@@ -94,6 +95,7 @@ MONTHS = 12
 # once per village per CACHE_SECONDS (per worker set sharing the cache), whatever the traffic.
 CACHE_SECONDS = 5 * 60
 CACHE_VERSION = 1  # bump when the board's shape changes, so old entries are not read
+LOCK_SECONDS = 60  # longer than any computation; a crashed one frees the lock by then
 
 DONE_STATES = [RequestState.READY, RequestState.COMPLETED]
 RESOLVED_STATES = [ComplaintState.RESOLVED, ComplaintState.CLOSED]
@@ -466,13 +468,22 @@ def cache_key(village, now: dt.datetime) -> str:
 
 
 def get_board(village, now: dt.datetime | None = None) -> dict:
-    """The board, from the cache when it was computed in the last CACHE_SECONDS."""
+    """The board, computed at most once per CACHE_SECONDS per village.
+
+    Entries are kept three times as long as they are fresh: when one goes stale, the request
+    that takes the lock computes the board again while the others serve the stale copy, so
+    a burst of visits at the moment of expiry costs one computation, not one each."""
     now = now or timezone.now()
     key = cache_key(village, now)
-    board = cache.get(key)
-    if board is None:
-        board = compute_board(village, now)
-        cache.set(key, board, CACHE_SECONDS)
+    entry = cache.get(key)  # (fresh until, board)
+    if entry is not None:
+        fresh_until, board = entry
+        if now.timestamp() < fresh_until or not cache.add(f"{key}:lock", 1, LOCK_SECONDS):
+            return board
+    board = compute_board(village, now)
+    cache.set(key, (now.timestamp() + CACHE_SECONDS, board), 3 * CACHE_SECONDS)
+    if entry is not None:
+        cache.delete(f"{key}:lock")
     return board
 
 
