@@ -77,7 +77,11 @@ def programme_detail(request, staff, code):
         _ctx(
             staff,
             programme,
-            consent_counts=[(label, counts.get(value, 0)) for value, label in ConsentState.choices],
+            consent_counts=[
+                f"{counts[value]} {label.lower()}"
+                for value, label in ConsentState.choices
+                if counts.get(value)
+            ],
             total=sum(counts.values()),
             upcoming=programme.activities.filter(starts_at__gte=now)[:3],
             past=programme.activities.filter(starts_at__lt=now).count(),
