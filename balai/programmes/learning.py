@@ -242,7 +242,8 @@ def do_send_lesson(lesson: Lesson, actor) -> tuple[int, int]:
                 raise LearningError(
                     "Desa ini belum punya nomor WhatsApp yang tersambung."
                 ) from None
-        Lesson.objects.filter(pk=lesson.pk, sent_at__isnull=True).update(sent_at=now)
+        if Lesson.objects.filter(pk=lesson.pk, sent_at__isnull=True).update(sent_at=now):
+            lesson.sent_at = now
         if sent:
             _log(lesson.programme, actor, f"Materi “{lesson.title}” dikirim ke {sent} peserta.")
         do_audit(actor, lesson.programme.village, "programme.lesson_send", lesson, sent=sent)
@@ -287,9 +288,14 @@ def do_save_lesson(lesson: Lesson, actor, *, old_file: str = "") -> Lesson:
     if created and not lesson.position:
         last = lesson.programme.lessons.order_by("-position").values_list("position", flat=True)
         lesson.position = (last.first() or 0) + 1
-    if lesson.send_at and lesson.send_at > timezone.now():
+    before = None if created else Lesson.objects.filter(pk=lesson.pk).values("send_at").first()
+    rescheduled = created or (before is not None and before["send_at"] != lesson.send_at)
+    fields = ["title", "body", "file", "video_url", "send_at", "position"]
+    if rescheduled and lesson.send_at and lesson.send_at > timezone.now():
         lesson.sent_at = None  # (re)scheduled: goes at the new time to those who lack it
-    lesson.save()
+        fields.append("sent_at")
+    # An edit never overwrites sent_at with a stale value: only a new time resets it.
+    lesson.save(update_fields=None if created else fields)
     if old_file and old_file != lesson.file.name:
         storage = lesson.file.storage
         transaction.on_commit(lambda: storage.delete(old_file))

@@ -404,6 +404,22 @@ class LessonsOnWhatsAppTest(LearningChatTestCase):
         self.assertIsNotNone(due.sent_at)
         self.assertTrue(LogEntry.objects.filter(text__contains="Jaga jarak").exists())
 
+    def test_sent_early_stays_open_after_an_edit_and_a_new_time_sends_only_to_the_rest(self):
+        soon = timezone.now() + dt.timedelta(days=1)
+        lesson = self.add_lesson(title="Jaga jarak", body="Satu meter.", send_at=soon)
+        self.assertIn("Belum ada materi", self.texts(self.send("materi")))
+        self.staff_post("lesson_send", lesson.code)  # "Kirim sekarang", ahead of schedule
+        self.assertEqual(len(self.replies()), 1)
+        lesson.body = "Satu meter, pakai masker."
+        learning.do_save_lesson(lesson, self.pendamping)
+        self.assertIn("pakai masker", self.texts(self.send("materi")))  # still open
+        lesson.send_at = soon + dt.timedelta(days=1)
+        learning.do_save_lesson(lesson, self.pendamping)
+        self.assertIsNone(lesson.sent_at)  # rescheduled
+        with self.round_trip():
+            self.assertEqual(learning.do_send_due_lessons(soon + dt.timedelta(days=2)), 0)
+        self.assertEqual(self.replies(), [])
+
     def test_a_failed_send_leaves_no_delivery_behind(self):
         """The delivery row and the outbox row commit together or not at all."""
         due = self.add_lesson(
