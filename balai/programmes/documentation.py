@@ -32,6 +32,7 @@ DONE_WORDS = {"selesai", "sudah", "sudah selesai", "cukup", "udah", "sdh", "done
 NO_ACTIVITY = "tanpa"
 ACTIVITY_ROWS = 9  # and "Tanpa kegiatan": one WhatsApp list, no paging
 PHOTO_MAX_BYTES = 5 << 20  # WhatsApp's own limit for images
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}  # what the report can print
 
 
 # --- who may document -------------------------------------------------------------------------
@@ -187,7 +188,7 @@ class PhotoLoop(s.Step):
         message = turn.message
         media = getattr(message, "media", None)
         mime = (media.mime_type if media else "") or ""
-        if media is None or not mime.startswith("image/"):
+        if media is None or mime.split(";")[0].strip() not in PHOTO_TYPES:
             raise s.Reprompt(
                 build.text("Berkas ini bukan foto. Kirim foto (JPG/PNG), atau ketik *selesai*.")
             )

@@ -47,8 +47,10 @@ ANSWER_LABELS = {
 }
 ANSWER_KINDS = {ConsentEvent.Kind.GIVEN, ConsentEvent.Kind.REFUSED, ConsentEvent.Kind.WITHDRAWN}
 REQUEST_KINDS = {ConsentEvent.Kind.REQUESTED, ConsentEvent.Kind.REMINDED}
-# Who is in the attendance table: everyone who took part at some point.
-ATTENDING_STATES = {ConsentState.GIVEN, ConsentState.WITHDRAWN}
+WITHDRAWN_NOTE = (
+    "{n} peserta mengundurkan diri; sesuai UU No. 27 Tahun 2022, data kehadiran dan kuis "
+    "mereka tidak diolah lagi dan tidak dihitung di laporan ini."
+)
 
 
 # --- small formatting -------------------------------------------------------------------------
@@ -249,6 +251,7 @@ class Report:
     log: list[tuple[str, str, str]]
     comments: list[tuple[str, str, str, str]]
     register: list[ConsentRow]
+    withdrawn_note: str = ""
 
     @property
     def figures(self) -> list[Figure]:
@@ -422,7 +425,9 @@ def build_report(programme: Programme) -> Report:
     states = Counter(p.consent for p in participants)
     consent_counts = [(ANSWER_LABELS[value], states.get(value, 0)) for value in ANSWER_LABELS]
 
-    members = [p.resident.name for p in participants if p.in_group]
+    members = [
+        p.resident.name for p in participants if p.in_group and p.consent == ConsentState.GIVEN
+    ]
     group = {
         "name": programme.group_name,
         "formed_on": tanggal(programme.group_formed_on) if programme.group_formed_on else "",
@@ -436,11 +441,10 @@ def build_report(programme: Programme) -> Report:
         (a.activity_id, a.participant_id): a
         for a in Attendance.objects.filter(activity__programme=programme)
     }
-    attending = [
-        p
-        for p in participants
-        if p.consent in ATTENDING_STATES or any((a.pk, p.pk) in attendance for a in activities)
-    ]
+    # Only those who said yes and still agree: after `berhenti` nothing of theirs is
+    # processed any more (learning.py leaves them out of the quiz results the same way).
+    attending = [p for p in participants if p.consent == ConsentState.GIVEN]
+    withdrawn = sum(p.consent == ConsentState.WITHDRAWN for p in participants)
     photos = defaultdict(list)
     for photo in programme.photos.select_related("media").order_by("created", "pk"):
         photos[photo.activity_id].append(photo)
@@ -539,6 +543,7 @@ def build_report(programme: Programme) -> Report:
         log=log,
         comments=comments,
         register=register,
+        withdrawn_note=WITHDRAWN_NOTE.format(n=withdrawn) if withdrawn else "",
     )
 
 
@@ -751,6 +756,8 @@ def report_docx(report: Report) -> bytes:
                 [[name, *cells, str(n)] for name, cells, n in report.attendance_rows],
             )
             doc.add_paragraph("H = hadir, T = tidak hadir, – = belum dicatat.")
+        if report.withdrawn_note:
+            doc.add_paragraph(report.withdrawn_note)
     else:
         doc.add_paragraph("Belum ada kegiatan.")
 

@@ -26,7 +26,8 @@ from balai.villages.models import Membership
 
 THUMB_PX = 480
 PHOTO_UPLOAD_MAX = 10 << 20
-INLINE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+UPLOAD_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 def _go(staff, programme, name, *args):
@@ -65,11 +66,13 @@ class PhotoForm(forms.Form):
         photo = self.cleaned_data["photo"]
         if photo.size > PHOTO_UPLOAD_MAX:
             raise ValidationError("Foto terlalu besar; paling besar 10 MB.")
-        kind = getattr(photo, "content_type", "") or ""
-        if kind not in INLINE_TYPES:
+        # What Pillow found in the file, not what the browser said it was.
+        kind = UPLOAD_FORMATS.get(getattr(photo.image, "format", ""))
+        if kind is None:
             raise ValidationError("Unggah foto JPG, PNG, atau WebP.")
         # The stored name says nothing about the person or the phone it came from.
-        photo.name = "dokumentasi" + (mimetypes.guess_extension(kind) or ".jpg")
+        photo.name = "dokumentasi" + mimetypes.guess_extension(kind)
+        photo.content_type = kind
         return photo
 
 

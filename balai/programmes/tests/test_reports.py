@@ -196,6 +196,9 @@ class DocumentationFlowTest(ConversationTestCase):
         self.photo("Pembagian surat")
         (again,) = self.send(video={"mime_type": "video/mp4", "data": "AAAAIGZ0eXBpc29t"})
         self.assertIn("hanya foto", self.body(again))
+        pdf = {"mime_type": "application/pdf", "data": "JVBERi0xLjQK", "filename": "daftar.pdf"}
+        (again,) = self.send(document=pdf)
+        self.assertIn("bukan foto", self.body(again))
         (cancelled,) = self.send("batal")
         self.assertIn("sudah dibatalkan", self.body(cancelled))
         photo = self.programme.photos.get()
@@ -341,8 +344,11 @@ class ReportTest(ReportTestCase):
             p = do_add_participant(programme, name=name, phone=phone, business=business)
             people.append(p)
         sumi, darto, komang = people
+        wayan = do_add_participant(
+            programme, name="Bu Wayan", phone="+6285712345604", business="pakaian"
+        )
         now = timezone.now()
-        for p, kind in [(sumi, "given"), (darto, "given"), (komang, "refused")]:
+        for p, kind in [(sumi, "given"), (darto, "given"), (komang, "refused"), (wayan, "given")]:
             ConsentEvent.objects.create(
                 participant=p, kind="requested", text="Permohonan", at=now - dt.timedelta(days=3)
             )
@@ -360,6 +366,11 @@ class ReportTest(ReportTestCase):
         Attendance.objects.create(
             activity=cls.second, participant=darto, answer="cannot", answered_at=now, present=False
         )
+        Attendance.objects.create(
+            activity=cls.second, participant=wayan, answer="coming", answered_at=now, present=True
+        )
+        # Bu Wayan later types `berhenti`: nothing of hers is counted any more.
+        consent.do_answer_consent(wayan, False, wamid="", text="berhenti")
         uploaded_photo(programme, "Pelatihan cuci tangan", cls.second, cls.facilitator)
         uploaded_photo(
             programme, "Penyerahan surat permohonan", cls.first, cls.facilitator,
@@ -414,6 +425,16 @@ class ReportTest(ReportTestCase):
         (pp,) = data.pre_post
         self.assertEqual((pp.pairs, pp.pre_mean, pp.post_mean, pp.improved), (2, 25, 75, 2))
         self.assertEqual(data.group["members"], ["Bu Sumi", "Pak Darto"])
+        self.assertEqual(
+            [(p.name, p.answer) for p in data.participants],
+            [
+                ("Bu Komang", "Tidak bersedia"),
+                ("Bu Sumi", "Bersedia"),
+                ("Bu Wayan", "Mengundurkan diri"),
+                ("Pak Darto", "Bersedia"),
+            ],
+        )
+        self.assertIn("1 peserta mengundurkan diri", data.withdrawn_note)
 
     def test_pdf_has_every_section_and_the_photos(self):
         import pypdfium2 as pdfium
@@ -450,6 +471,7 @@ class ReportTest(ReportTestCase):
             "dibentuk pada 6 Juli 2026",
             "5. Jadwal Kegiatan",
             "6. Kehadiran",
+            "1 peserta mengundurkan diri",
             "7. Dokumentasi",
             "Foto 1. Penyerahan surat permohonan",
             "Foto 3. Suasana pasar",
@@ -511,7 +533,8 @@ class ReportTest(ReportTestCase):
             ["No", "Nama", "Usaha/komoditas", "L/P", "Umur", "Dusun", "Persetujuan"],
         )
         self.assertEqual(
-            [r.cells[1].text for r in participants.rows[1:]], ["Bu Komang", "Bu Sumi", "Pak Darto"]
+            [r.cells[1].text for r in participants.rows[1:]],
+            ["Bu Komang", "Bu Sumi", "Bu Wayan", "Pak Darto"],
         )
         cells = {c.text for t in doc.tables for r in t.rows for c in r.cells}
         self.assertTrue({"Pelatihan protokol kesehatan", "Grup WhatsApp dibentuk."} <= cells)
@@ -595,6 +618,31 @@ class ConsolePagesTest(ReportTestCase):
         self.assertFalse(Photo.objects.exists())
         self.assertFalse(os.path.exists(path))
         self.assertTrue(AuditEvent.objects.filter(action="programme.photo_delete").exists())
+
+    def test_pages_do_not_query_per_row(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.login(self.facilitator)
+        self.client.get(self.url("report"))  # the first page of a session stores the village
+        act = activity(self.programme, "Pelatihan", -1)
+
+        def count(name):
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(self.client.get(self.url(name)).status_code, 200)
+            return len(queries)
+
+        uploaded_photo(self.programme, "Satu", act, self.facilitator)
+        actions.do_add_log(self.programme, self.facilitator, date=dt.date(2026, 7, 6), text="a")
+        actions.do_add_comment(self.programme, self.dpl, "Komentar")
+        before = {name: count(name) for name in ("docs", "logbook", "comments")}
+        for n in range(5):
+            uploaded_photo(self.programme, f"Foto {n}", act if n % 2 else None, self.facilitator)
+            actions.do_add_log(
+                self.programme, self.facilitator, date=dt.date(2026, 7, 7), text=f"{n}"
+            )
+            actions.do_add_comment(self.programme, self.facilitator, f"Tanggapan {n}")
+        self.assertEqual({name: count(name) for name in before}, before)
 
     def test_upload_refuses_what_is_not_a_photo(self):
         self.login(self.facilitator)
