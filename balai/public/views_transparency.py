@@ -33,7 +33,6 @@ def board(request, slug):
             "village": village,
             "page_url": public_url(request.path),
             "board": context,
-            "charts": transparency.CHARTS,
             "chart_size": transparency.CHART_SIZE,
         },
     )

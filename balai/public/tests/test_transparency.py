@@ -507,6 +507,7 @@ class PagesTest(TransparencyTestCase):
             self.assertEqual(response["Content-Type"], "image/svg+xml")
             self.assertIn("public", response["Cache-Control"])
             self.assertIn("max-age=300", response["Cache-Control"])
+            self.assertIn("default-src 'none'", response["Content-Security-Policy"])
             root = ET.fromstring(response.content)
             self.assertEqual(root.tag, "{http://www.w3.org/2000/svg}svg")
             texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
