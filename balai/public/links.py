@@ -31,6 +31,15 @@ def wa_link(village, text: str = MENU_TEXT) -> str:
     return f"https://wa.me/{digits}?text={quote(text)}"
 
 
+def wa_link_to(phone: str, text: str = "") -> str:
+    """``https://wa.me/<number>?text=<text>`` for a person's own number (E.164, e.g. a
+    seller's); empty when there is no number."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if not digits:
+        return ""
+    return f"https://wa.me/{digits}" + (f"?text={quote(text)}" if text else "")
+
+
 def short_path(village, keyword: str = "") -> str:
     """A short path on Balai that redirects to the WhatsApp link (printed under each QR)."""
     if keyword:

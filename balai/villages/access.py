@@ -122,6 +122,20 @@ def access_in_programme(programme, model, code: str):
     return get_object_or_404(model, programme=programme, code=code)
 
 
+def access_seller(staff: Staff, code: str):
+    from balai.market.models import Seller
+
+    staff.require("view_market")
+    return access_object(staff, Seller.objects.select_related("resident"), code=code)
+
+
+def access_product(staff: Staff, code: str):
+    from balai.market.models import Product
+
+    staff.require("view_market")
+    return access_object(staff, Product.objects.select_related("seller"), code=code)
+
+
 def public_village(slug: str) -> Village:
     """The village behind a public page (no login): any village, by its slug, or 404."""
     return get_object_or_404(Village.objects.select_related("whatsapp"), slug=slug)
