@@ -602,6 +602,50 @@ class ConsolePagesTest(LearningChatTestCase):
         self.assertIsNone(Quiz.objects.get(pk=quiz.pk).opened_at)
 
 
+class QueryCountTest(BaseTestCase):
+    def test_list_and_results_pages_do_not_grow_with_their_rows(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        programme = make_programme(self.village)
+        url = lambda name, *a: reverse(  # noqa: E731
+            f"programmes:{name}", args=[self.village.slug, programme.code, *a]
+        )
+        self.login(self.staff[Role.PENDAMPING])
+
+        def count(path):
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(self.client.get(path).status_code, 200)
+            return len(queries)
+
+        def grow(n):
+            for i in range(n):
+                resident = Resident.objects.create(
+                    village=self.village, name=f"P{i}", phone=f"+62813{n:02d}{i:06d}"
+                )
+                participant = join(programme, resident)
+                Lesson.objects.create(programme=programme, title=f"Materi {n}-{i}", body="Isi")
+                for quiz in programme.quizzes.all():
+                    learning.do_answer(quiz, participant, quiz.questions.first().pk, 0)
+
+        pre = make_quiz(programme)
+        make_quiz(programme, Quiz.Kind.POST)
+        for quiz in programme.quizzes.all():
+            learning.do_open_quiz(quiz, None)
+        grow(2)
+        pages = [
+            url("lessons"),
+            url("quizzes"),
+            url("quiz", pre.code),
+            url("quiz_results", pre.code),
+            url("quiz_compare"),
+        ]
+        count(pages[0])  # the first request also stores the village in the session
+        before = [count(page) for page in pages]
+        grow(6)
+        self.assertEqual([count(page) for page in pages], before)
+
+
 class ResultsTest(BaseTestCase):
     """The data functions outcome monitoring reuses."""
 
