@@ -1,6 +1,6 @@
 """Mounted at /simulator/ only when settings.SIMULATOR_ENABLED (see balai/urls.py)."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from balai.simulator import api, cloud, views
 
@@ -14,6 +14,8 @@ urlpatterns = [
     re_path(GRAPH + r"(?P<phone_number_id>[^/]+)/media$", cloud.upload, name="upload"),
     re_path(GRAPH + r"(?P<object_id>[^/]+)$", cloud.graph_object, name="object"),
     path("media/<str:media_id>", cloud.media_download, name="media"),
+    # The fake Graph API for publishing to Facebook Pages and Instagram (balai.market).
+    path("meta/", include("balai.simulator.graph")),
     # JSON API for the chat page, tests and scripts.
     path("api/messages", api.messages, name="api_messages"),
     path("api/read", api.read, name="api_read"),
