@@ -1,6 +1,6 @@
 from django.urls import path
 
-from balai.market import views
+from balai.market import urls_content, views
 
 app_name = "market"
 
@@ -36,3 +36,4 @@ urlpatterns = [
     path(U + "penjualan/bulanan/", views.sales_monthly, name="sales_monthly"),
     path(U + "penjualan/bulanan.csv", views.sales_csv, name="sales_csv"),
 ]
+urlpatterns += urls_content.urlpatterns

@@ -189,6 +189,45 @@ def poster_of(village, key=None):
     return {"key": key} if key else {}
 
 
+def market_content_product_of(village):
+    """A product with one post (the content pages preview and serve its image)."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from balai.market.models import Post, Product, Seller
+
+    product = Product.objects.filter(village=village, posts__isnull=False).first()
+    if product:
+        return product
+    resident = village.residents.first()
+    seller = Seller.objects.filter(village=village).first() or Seller.objects.create(
+        village=village, resident=resident, business_name="Usaha Uji", slug=f"uji-{village.slug}"
+    )
+    product = Product.objects.create(
+        seller=seller, village=village, name="Sokasi Bundar", price=25000, is_published=True
+    )
+    data = io.BytesIO()
+    Image.new("RGB", (16, 16), "white").save(data, "JPEG")
+    post = Post(product=product, style="bersih", format="square", caption="Sokasi #umkmdesa")
+    post.image.save("tenancy.jpg", ContentFile(data.getvalue()), save=False)
+    post.save()
+    return product
+
+
+def market_social_account_of(village):
+    from balai.market.models import SocialAccount
+
+    return SocialAccount.objects.filter(village=village).first() or SocialAccount.objects.create(
+        village=village,
+        kind="facebook",
+        account_id="102345678901234",
+        name="Halaman Uji",
+        access_token="EAAB" + "x" * 40,
+    )
+
+
 # For each staff URL: which object of a village fills its other parameters.
 OBJECT_KWARGS = {
     "villages:dashboard": lambda v: {},
@@ -289,6 +328,19 @@ OBJECT_KWARGS = {
     "programmes:report_pdf": lambda v: {"code": programme_of(v).code},
     "programmes:report_docx": lambda v: {"code": programme_of(v).code},
     "programmes:consent_pdf": lambda v: {"code": programme_of(v).code},
+    # Social media content (balai.market.views_content)
+    "market:content_index": lambda v: {},
+    "market:content_product": lambda v: {"code": market_content_product_of(v).code},
+    "market:content_generate": lambda v: {"code": market_content_product_of(v).code},
+    "market:content_send": lambda v: {"code": market_content_product_of(v).code},
+    "market:content_zip": lambda v: {"code": market_content_product_of(v).code},
+    "market:content_image": lambda v: {"code": market_content_product_of(v).posts.first().code},
+    "market:content_caption": lambda v: {"code": market_content_product_of(v).posts.first().code},
+    "market:content_publish": lambda v: {"code": market_content_product_of(v).posts.first().code},
+    "market:content_accounts": lambda v: {},
+    "market:content_connect": lambda v: {},
+    "market:content_disconnect": lambda v: {"code": market_social_account_of(v).code},
+    "market:content_history": lambda v: {},
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
@@ -316,6 +368,10 @@ POST_ONLY = {
     "programmes:quiz_send",
     "programmes:question_delete",
     "programmes:docs_delete",
+    "market:content_generate",
+    "market:content_send",
+    "market:content_publish",
+    "market:content_disconnect",
 }
 
 # Letter types and complaint categories are addressed by slug, and every village has the
