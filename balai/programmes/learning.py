@@ -741,7 +741,7 @@ def do_answer(quiz: Quiz, participant: Participant, question_id: int, choice: in
 def _ask(turn, quiz: Quiz, question: Question, number: int, total: int, intro: str = "") -> None:
     for built in question_messages(quiz, question, number, total, intro):
         turn.say(built)
-    if not turn.conv.flow:
+    if not turn.conv.flow and turn.conv.step == "menu":
         turn.conv.step = ""  # a typed number now answers the quiz, not the menu shown before
 
 
@@ -900,8 +900,8 @@ def _menu_shown_last(turn) -> bool:
 def on_typed_answer(turn, plain: str) -> bool:
     """ "b", "B.", "2", "jawab c": the current question of the one quiz in progress."""
     match = TYPED_ANSWER.match(plain)
-    if not match:
-        return False
+    if not match or turn.conv.step not in {"", "menu"}:
+        return False  # another app waits for typed input (e.g. a seller's product draft)
     typed = match.group(1)
     if typed.isdigit() and _menu_shown_last(turn):
         return False
