@@ -651,4 +651,26 @@ class DemoHistoryTest(TransparencyTestCase):
         self.assertTrue(board["letters"]["total"]["received"]["partial"])  # rare letters hidden
         self.assertGreater(board["complaints"]["total"]["received"]["value"], 50)
 
+        # Every total is the sum of the cells shown, across and down, and nothing else.
+        for section, rows in [("letters", "services"), ("complaints", "categories")]:
+            data = board[section]
+            for row in data[rows]:
+                shown = sum(m["received"]["value"] or 0 for m in row["months"])
+                self.assertEqual(row["total"]["received"]["value"], shown)
+            for i, by_month in enumerate(data["by_month"]):
+                shown = sum(row["months"][i]["received"]["value"] or 0 for row in data[rows])
+                self.assertEqual(by_month["received"]["value"], shown)
+            self.assertEqual(
+                data["total"]["received"]["value"],
+                sum(m["received"]["value"] for m in data["by_month"]),
+            )
+        self.assertEqual(
+            board["letters"]["total"]["completed"]["value"],
+            sum(
+                m["completed"]["value"] or 0
+                for s in board["letters"]["services"]
+                for m in s["months"]
+            ),
+        )
+
         self.assertEqual(seed_transparency_history(self.village), {"requests": 0, "complaints": 0})
