@@ -57,6 +57,7 @@ INSTAGRAM_ASPECT = (4 / 5, 1.91)  # width / height, inclusive
 CAPTION_MAX = 2200  # Instagram rejects longer captions
 HASHTAGS_MAX = 30  # Instagram's hard limit; Balai writes 3–5
 MARGIN = 64
+PHOTO_MAX = 2 * WIDTH  # product photos are scaled down to this before layout
 
 # --- Fonts ------------------------------------------------------------------------------------
 
@@ -108,7 +109,8 @@ def font_path(bold: bool = False, serif: bool = False) -> str | None:
 def font(size: int, bold: bool = False, serif: bool = False) -> ImageFont.FreeTypeFont:
     path = font_path(bold, serif)
     if path:
-        return ImageFont.truetype(path, size)
+        # Basic layout: Latin text needs no shaping, and measuring is several times faster.
+        return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
     return ImageFont.load_default(size=size)
 
 
@@ -266,6 +268,9 @@ def wrap(text: str, face, width: int) -> list[str]:
             continue
         if line:
             lines.append(line)
+        if face.getlength(word) <= width:
+            line = word
+            continue
         pieces = _break_word(word, face, width)
         lines.extend(pieces[:-1])
         line = pieces[-1]
@@ -405,9 +410,11 @@ def load_photo(product: Product) -> Image.Image | None:
             continue
         try:
             with file.open("rb") as f, Image.open(f) as img:
-                img = ImageOps.exif_transpose(img)
-                img.draft("RGB", (WIDTH * 2, WIDTH * 2))
-                return img.convert("RGB")
+                img.draft("RGB", (PHOTO_MAX, PHOTO_MAX))  # JPEG: decode at a reduced scale
+                img = ImageOps.exif_transpose(img).convert("RGB")
+                # Once, for both formats: no post needs more than 2 × its 1080 px.
+                img.thumbnail((PHOTO_MAX, PHOTO_MAX), Image.Resampling.LANCZOS, reducing_gap=3.0)
+                return img
         except (OSError, ValueError, Image.DecompressionBombError):
             logger.warning("photo %s of product %s unreadable", file.name, product.code)
     return None
@@ -598,14 +605,9 @@ def _layout_pasar(canvas, draw, style: Style, facts: Facts, h: int) -> dict[str,
     photo_bottom = 600 if square else 800
     footer_top = h - 96
     blocks = {}
+    name_box = (MARGIN, photo_bottom + 92, WIDTH - MARGIN, photo_bottom + (242 if square else 300))
     if facts.photo is not None:
         _paste_photo(canvas, facts.photo, (0, 0, WIDTH, photo_bottom))
-        name_box = (
-            MARGIN,
-            photo_bottom + 92,
-            WIDTH - MARGIN,
-            photo_bottom + (242 if square else 300),
-        )
         blocks["name"] = fit_text(
             draw,
             "name",
@@ -618,12 +620,6 @@ def _layout_pasar(canvas, draw, style: Style, facts: Facts, h: int) -> dict[str,
         )
     else:
         blocks["name"] = _no_photo_panel(canvas, draw, style, (0, 0, WIDTH, photo_bottom), facts)
-        name_box = (
-            MARGIN,
-            photo_bottom + 92,
-            WIDTH - MARGIN,
-            photo_bottom + (242 if square else 300),
-        )
         blocks["about"] = fit_text(
             draw,
             "about",
@@ -991,9 +987,9 @@ def catalogue_link(product: Product) -> str:
 
 
 STOCK_LINES = {
-    Stock.AVAILABLE: "Stok tersedia, siap dikirim atau diambil.",
-    Stock.TO_ORDER: "Dibuat sesuai pesanan, tanyakan dulu waktu jadinya.",
-    Stock.SOLD_OUT: "Sedang habis, tetapi bisa dipesan untuk produksi berikutnya.",
+    Stock.AVAILABLE: "Stok tersedia.",
+    Stock.TO_ORDER: "Dibuat sesuai pesanan; tanyakan dulu kapan bisa jadi.",
+    Stock.SOLD_OUT: "Stok sedang habis; tanyakan kapan ada lagi.",
 }
 
 
@@ -1023,9 +1019,11 @@ def build_caption(
         how.append(f"🛒 Pesan lewat WhatsApp: {order}")
     else:
         how.append(f"🛒 Pesan lewat WhatsApp ke {seller.business_name}.")
-    if catalogue:
-        how.append(f"🔎 Lihat produk lainnya: {catalogue}")
-    support = f"Setiap pembelian ikut menghidupkan usaha warga {village}. Terima kasih!"
+    if catalogue and product.is_published:
+        how.append(f"🔎 Lihat di katalog: {catalogue}")
+    elif catalogue:
+        how.append(f"🔎 Produk lain dari {seller.business_name}: {catalogue}")
+    support = f"Dengan membeli, Anda ikut mendukung usaha warga {village}. Terima kasih!"
     tags = " ".join(hashtags(product))
     parts = [
         head,
