@@ -49,7 +49,7 @@ GRAPH_BASE = "https://graph.facebook.com/v25.0"
 IG_DAILY_LIMIT = 50
 IG_WINDOW = dt.timedelta(hours=24)
 # Runs of the publishing job for one publication (the first and the retries). With the
-# job's backoff (5 s × 4ⁿ⁻¹, capped at an hour) the last run is about 1 h 45 min after the
+# job's backoff (5 s × 4ⁿ⁻¹, capped at an hour) the last run is about 1 h 30 min after the
 # first: enough for Meta's temporary errors and for a container to finish processing.
 PUBLISH_ATTEMPTS = 7
 HTTP_TIMEOUT = 30
@@ -386,7 +386,7 @@ def publish_publication(publication_id: int) -> str:
         if last:
             return _fail(
                 publication,
-                "Instagram belum selesai memproses gambar setelah hampir dua jam. Coba "
+                "Instagram belum selesai memproses gambar setelah satu setengah jam. Coba "
                 "terbitkan ulang.",
             )
         Publication.objects.filter(pk=publication.pk).update(error="")

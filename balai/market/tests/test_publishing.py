@@ -4,6 +4,7 @@ Meta's shapes and errors, retries, the 50-a-day limit, and the console around it
 
 import datetime as dt
 import io
+from unittest import mock
 
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -310,6 +311,15 @@ class InstagramTest(PublishingTestCase):
         publication = self.publish(self.square, self.instagram)
         self.assertEqual(publication.state, Publication.State.FAILED)
         self.assertIn("Format gambar tidak didukung", publication.error)
+
+    def test_a_container_that_never_finishes_fails_after_the_last_attempt(self):
+        with mock.patch.object(graph, "READS_BEFORE_FINISHED", 1000):
+            publication = self.publish(self.square, self.instagram)
+        self.assertEqual(publication.state, Publication.State.FAILED)
+        self.assertEqual(publication.attempts, publishing.PUBLISH_ATTEMPTS)
+        self.assertIn("belum selesai memproses", publication.error)
+        self.assertEqual(graph.state()["media"], [])
+        self.assertFalse(TaskFailure.objects.exists())
 
     def test_temporary_error_while_waiting_for_the_container(self):
         publication = self.publish(self.square, self.instagram)
