@@ -189,6 +189,18 @@ def poster_of(village, key=None):
     return {"key": key} if key else {}
 
 
+def announcement_of(village):
+    """A draft announcement of the village (its topics are seeded with the village)."""
+    from balai.announcements.models import Announcement, Topic
+
+    return Announcement.objects.filter(village=village).first() or Announcement.objects.create(
+        village=village,
+        title="Kerja bakti",
+        body="Minggu pukul 07.00.",
+        topic=Topic.objects.get(village=village, slug="umum"),
+    )
+
+
 def market_content_product_of(village):
     """A product with one post (the content pages preview and serve its image)."""
     import io
@@ -284,6 +296,19 @@ OBJECT_KWARGS = {
     "posters:zip": poster_of,
     "posters:pdf": lambda v: poster_of(v, "sktm"),
     "posters:png": lambda v: poster_of(v, "sktm"),
+    "announcements:list": lambda v: {},
+    "announcements:create": lambda v: {},
+    "announcements:topics": lambda v: {},
+    "announcements:topic_edit": lambda v: {"slug": "umum"},
+    "announcements:settings": lambda v: {},
+    "announcements:subscribers": lambda v: {},
+    "announcements:detail": lambda v: {"code": announcement_of(v).code},
+    "announcements:edit": lambda v: {"code": announcement_of(v).code},
+    "announcements:review": lambda v: {"code": announcement_of(v).code},
+    "announcements:progress": lambda v: {"code": announcement_of(v).code},
+    "announcements:report": lambda v: {"code": announcement_of(v).code},
+    "announcements:file": lambda v: {"code": announcement_of(v).code, "kind": "kartu"},
+    "announcements:action": lambda v: {"code": announcement_of(v).code, "action": "ajukan"},
     "programmes:list": lambda v: {},
     "programmes:add": lambda v: {},
     "programmes:detail": lambda v: {"code": programme_of(v).code},
@@ -360,6 +385,8 @@ POST_ONLY = {
     "complaints:category_move",
     "residents:import_confirm",
     "residents:verify",
+    "announcements:review",
+    "announcements:action",
     "programmes:consent_request",
     "programmes:attendance",
     "programmes:lesson_send",
@@ -385,6 +412,7 @@ SLUG_SCOPED = {
     "letter_documents:preview",
     "posters:pdf",
     "posters:png",
+    "announcements:topic_edit",
 }
 
 
