@@ -13,7 +13,7 @@ from balai.market.models import Category, DailyCount, Product, Sale, Seller, Sto
 from balai.market.photos import do_add_photo
 from balai.residents.models import Resident
 
-PHOTO_SIZE = 720
+PHOTO_SIZE = 640
 PROGRAMME_DAYS_AGO = 50  # when the demo programmes started (balai.programmes.demo)
 
 # (resident name, business name, description, [(product, category, price, unit, shape,
@@ -287,10 +287,19 @@ def _weave(draw, box, colour, rng_step=14):
         draw.rectangle([x0, y, x1, y + rng_step // 3], fill=dark if j % 2 else light)
 
 
+def _soft(size: int, box: list[int], fill: int, blur: int):
+    """A blurred ellipse as a mask, drawn and blurred at a quarter size (blur is costly)."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    small = Image.new("L", (size // 4, size // 4), 0)
+    ImageDraw.Draw(small).ellipse([v // 4 for v in box], fill=fill)
+    return small.filter(ImageFilter.GaussianBlur(blur / 4)).resize((size, size))
+
+
 def demo_photo(shape: str, colour: tuple[int, int, int], rng: random.Random) -> bytes:
     """A stand-in product photo drawn with Pillow: a soft background and the product's
     rough shape (the demo has no real pictures)."""
-    from PIL import Image, ImageDraw, ImageFilter
+    from PIL import Image, ImageDraw
 
     size = PHOTO_SIZE
     back = rng.choice([(244, 239, 230), (236, 242, 238), (246, 236, 226), (232, 236, 244)])
@@ -298,10 +307,8 @@ def demo_photo(shape: str, colour: tuple[int, int, int], rng: random.Random) -> 
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, size * 2 // 3, size, size], fill=tuple(max(0, c - 18) for c in back))
     mid = size // 2
-    shadow = Image.new("L", (size, size), 0)
-    floor = size * 3 // 4
-    ImageDraw.Draw(shadow).ellipse([size // 6, floor - 30, size * 5 // 6, floor + 40], fill=90)
-    image.paste((60, 50, 40), mask=shadow.filter(ImageFilter.GaussianBlur(18)))
+    image.paste((60, 50, 40), mask=_soft(size, [size // 6, size * 3 // 4 - 30, size * 5 // 6,
+                                                size * 3 // 4 + 40], 90, 18))  # fmt: skip
     draw = ImageDraw.Draw(image)
     pattern = Image.new("RGB", (size, size), colour)
     _weave(ImageDraw.Draw(pattern), (0, 0, size, size), colour)
@@ -344,9 +351,9 @@ def demo_photo(shape: str, colour: tuple[int, int, int], rng: random.Random) -> 
             draw.ellipse([mid - 290, mid - 150, mid + 290, mid + 240], fill=(250, 250, 248))
     image.paste(pattern, mask=mask)
     # A little light from the top left, as a photo by a window would have.
-    glow = Image.new("L", (size, size), 0)
-    ImageDraw.Draw(glow).ellipse([-size // 3, -size // 3, size // 2, size // 2], fill=40)
-    image.paste((255, 255, 255), mask=glow.filter(ImageFilter.GaussianBlur(60)))
+    image.paste(
+        (255, 255, 255), mask=_soft(size, [-size // 3, -size // 3, size // 2, size // 2], 40, 60)
+    )
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
