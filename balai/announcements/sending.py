@@ -13,9 +13,9 @@ tasks (one tick per ``TICK`` second, on the ``outbox`` queue at high priority); 
 Each tick earns ``pace × elapsed`` messages (pace = the number's throughput, times the
 village's share for normal announcements; emergency ones take all of it and go first —
 other broadcasts on the number wait while one runs), and releases that many recipients,
-but never lets more than ``BACKLOG_SECONDS`` of released messages wait in the outbox, so
-pause, cancel and unsubscribes take effect within seconds, and a pump ahead of slow
-workers does not flood the queue.
+but never lets more than ``BACKLOG_SECONDS`` of released messages wait in the outbox, nor
+any wait longer than ``MAX_WAIT`` (slow senders), so pause, cancel and unsubscribes take
+effect within seconds, and a pump ahead of slow workers does not flood the queue.
 
 Releasing a recipient is one transaction: lock the pending row (``SKIP LOCKED`` on
 PostgreSQL), check the resident is still in the audience (those who unsubscribed mid-way are
@@ -64,7 +64,8 @@ from balai.whatsapp.outbox import NoChannel, do_send
 logger = logging.getLogger(__name__)
 
 TICK = 1.0  # seconds between the pump's ticks
-BACKLOG_SECONDS = 2.0  # at most this many seconds of messages wait in the outbox
+BACKLOG_SECONDS = 2.0  # at most this many seconds of messages wait in the outbox…
+MAX_WAIT = 5.0  # …and none longer than this (when the senders are slower than the pace)
 MAX_GAP = 3.0  # a late tick earns at most this many seconds of messages
 STALE = 15.0  # a pump that has not ticked for this long is restarted
 LEASE = 30.0  # a tick holds the pump this long at most
@@ -247,13 +248,10 @@ def tick(number_id: int, chain: int, now: float | None = None) -> str:
         pace = running[0].pace
         elapsed = min(max(now - state.ticked_at, 0.0), MAX_GAP) if state.ticked_at else TICK
         budget = min(state.credit + pace * elapsed, pace * MAX_GAP)
-        backlog = OutboundMessage.objects.filter(
-            number_id=number_id, purpose=ANNOUNCEMENT_PURPOSE, state__in=[OS.QUEUED, OS.SENDING]
-        ).count()
-        room = max(pace * BACKLOG_SECONDS - backlog, 0.0)
+        at = dt.datetime.fromtimestamp(now, dt.UTC)
+        room = _room(number_id, pace, at)
         allowed = int(min(budget, room))
         released = 0
-        at = dt.datetime.fromtimestamp(now, dt.UTC)
         for broadcast in running:
             if not broadcast.materialized:
                 materialize(broadcast)
@@ -267,6 +265,28 @@ def tick(number_id: int, chain: int, now: float | None = None) -> str:
         return f"released {released}" if released else "waiting"
     finally:
         Pump.objects.filter(number_id=number_id, chain=chain).update(lease_until=0)
+
+
+def _room(number_id: int, pace: float, now: dt.datetime) -> float:
+    """How many more messages may wait in the outbox: ``BACKLOG_SECONDS`` at the pace, and
+    none while the oldest one due has waited over ``MAX_WAIT`` (the senders are slower than
+    the pace: the queue is kept short in time, so the outbox sweeper never takes waiting
+    rows for lost ones and pause/cancel/unsubscribe stay quick)."""
+    waiting = OutboundMessage.objects.filter(
+        number_id=number_id, purpose=ANNOUNCEMENT_PURPOSE, state__in=[OS.QUEUED, OS.SENDING]
+    )
+    backlog = waiting.count()
+    if not backlog:
+        return pace * BACKLOG_SECONDS
+    oldest = (
+        waiting.filter(state=OS.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if oldest is not None and (now - oldest).total_seconds() > MAX_WAIT:
+        return 0.0
+    return max(pace * BACKLOG_SECONDS - backlog, 0.0)
 
 
 def materialize(broadcast: Broadcast, batch: int | None = None) -> int:

@@ -8,6 +8,7 @@ from unittest import mock
 
 from django.db import connection
 from django.test import TransactionTestCase, override_settings, skipUnlessDBFeature
+from django.utils import timezone
 
 from balai.announcements import sending
 from balai.announcements.models import Announcement, Broadcast, Pump, Recipient
@@ -106,6 +107,21 @@ class PacingTest(PumpTestCase):
             Announcement.objects.get(pk=broadcast.announcement_id).state,
             Announcement.State.SENT,
         )
+
+    def test_slow_senders_keep_the_queue_short_in_time(self):
+        residents = people(self.village, 300)
+        subscribe(residents, self.umum)
+        open_window(residents)
+        self.start(announcement(self.village))
+        self.assertEqual(self.tick(), "released 72")
+        # Six seconds on, the senders have taken 10: the oldest due has waited too long.
+        first = list(self.outbox(state="queued").order_by("pk")[:10])
+        self.outbox(pk__in=[r.pk for r in first]).update(state="sent")
+        self.assertEqual(self.tick(6.0), "waiting")
+        # Rows waiting for a later retry (backoff) are not "waiting too long".
+        later = timezone.now() + dt.timedelta(minutes=5)
+        self.outbox(state="queued").update(next_attempt_at=later)
+        self.assertTrue(self.tick().startswith("released"))
 
     def test_recipients_are_written_in_batches(self):
         residents = people(self.village, 25)
