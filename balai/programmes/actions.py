@@ -3,9 +3,7 @@ activities with reminders and attendance, the logbook, comments and photos. Mess
 1:1 through the outbox, only to participants who said yes."""
 
 import datetime as dt
-import os
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -293,10 +291,6 @@ def do_add_photo(
     )  # fmt: skip
     if upload is not None:
         photo.file.save(upload.name, upload, save=False)
-    elif media is not None and media.file:
-        # A copy of its own: received WhatsApp media may be cleaned up, the evidence stays.
-        with media.file.open("rb") as f:
-            photo.file.save(os.path.basename(media.file.name), ContentFile(f.read()), save=False)
     photo.save()
     return photo
 

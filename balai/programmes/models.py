@@ -312,7 +312,8 @@ class Photo(models.Model):
     code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
     caption = models.CharField("keterangan", max_length=500, blank=True)
     file = models.FileField(upload_to="programmes/photos/%Y/%m/", blank=True)
-    media = models.ForeignKey(Media, on_delete=models.SET_NULL, null=True, blank=True)
+    # PROTECT: received WhatsApp media may be cleaned up one day; documentation is evidence.
+    media = models.ForeignKey(Media, on_delete=models.PROTECT, null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
