@@ -329,6 +329,20 @@ PROGRAMME_TEMPLATES = [
         ["nama", "kegiatan", "program", "waktu"],
     ),
     (
+        "balai_materi_program",
+        "programme_lesson",
+        "Halo {{1}}, materi baru program {{2}} sudah siap: {{3}}. Balas pesan ini untuk "
+        "menerimanya.",
+        ["nama", "program", "materi"],
+    ),
+    (
+        "balai_kuis_program",
+        "programme_quiz",
+        "Halo {{1}}, kuis {{3}} program {{2}} sudah dibuka. Balas pesan ini untuk mulai "
+        "menjawab.",
+        ["nama", "program", "kuis"],
+    ),
+    (
         "balai_kabar_program",
         "programme_announcement",
         "Halo {{1}}, ada kabar baru dari program {{2}}. Balas pesan ini untuk membacanya.",

@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from balai.programmes import consent
+from balai.programmes.learning import score_of
 from balai.programmes.models import (
     Answer,
     Attempt,
@@ -319,7 +320,7 @@ def seed_programmes(village, rng: random.Random) -> Programme | None:
                     answered_at=started,
                 )
             Attempt.objects.filter(pk=attempt.pk).update(
-                score=round(100 * right / len(questions)),
+                score=score_of(right, len(questions)),
                 finished_at=started + dt.timedelta(minutes=4),
             )
     Comment.objects.create(

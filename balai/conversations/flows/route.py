@@ -126,6 +126,10 @@ def route(turn) -> None:
         return turn.say(texts.VIDEO)
     if kind == "sticker":
         return turn.say(texts.STICKER)
+    # Apps' command words (materi, kuis, a quiz answer, a sales report…) come before a
+    # pending "please send more information", which would otherwise swallow them.
+    if kind == "text" and hooks.handle_words(turn, words(turn.text)):
+        return None
     if kind in {"image", "document", "text"} and answer_request_for_info(turn):
         return None
     if kind == "image" and market.on_seller_photo(turn):  # a seller's product photo
@@ -157,7 +161,7 @@ def route(turn) -> None:
         return engine.start(turn, FLOWS["info"])
     if plain == "langganan" or plain.startswith("langganan "):  # LANGGANAN [topik]
         return start_subscribe(turn, text)
-    if hooks.handle_words(turn, plain):
+    if kind != "text" and hooks.handle_words(turn, plain):
         return None
     code = status.find_ticket(text)
     if code:

@@ -346,11 +346,15 @@ class HostileAndOddInputTest(ConversationTestCase):
 
 class HandoffTest(ConversationTestCase):
     def test_petugas_outside_office_hours_says_when_a_person_answers(self):
-        self.village.office_hours = {"senin": [["08:00", "15:00"]]}
+        from balai.villages.models import WEEKDAYS
+
+        # Open only tomorrow, so the office is closed now whatever day the test runs.
+        tomorrow = (self.village.local_now().weekday() + 1) % 7
+        self.village.office_hours = {WEEKDAYS[tomorrow]: [["08:00", "15:00"]]}
         self.village.save()
         (reply,) = self.send("petugas")[-1:]
         self.assertIn("Kantor sedang tutup", self.body(reply))
-        self.assertIn("Senin", self.body(reply))
+        self.assertIn(WEEKDAYS[tomorrow].capitalize(), self.body(reply))
         conv = Conversation.objects.get(resident__phone=f"+{self.WA_ID}")
         self.assertEqual(conv.handoff_reason, "Warga meminta petugas")
         self.assertEqual(self.send("halo"), [])
