@@ -338,8 +338,7 @@ PROGRAMME_TEMPLATES = [
     (
         "balai_kuis_program",
         "programme_quiz",
-        "Halo {{1}}, kuis {{3}} program {{2}} sudah dibuka. Balas pesan ini untuk mulai "
-        "menjawab.",
+        "Halo {{1}}, kuis {{3}} program {{2}} sudah dibuka. Balas pesan ini untuk mulai menjawab.",
         ["nama", "program", "kuis"],
     ),
     (

@@ -130,9 +130,7 @@ class ProgrammeEndToEndTest(ConversationTestCase):
         self.photo(caption="Peserta memotret dagangan")
         self.send("selesai")
         photo = Photo.objects.get(programme=programme)
-        self.assertEqual(
-            (photo.activity, photo.caption), (meeting, "Peserta memotret dagangan")
-        )
+        self.assertEqual((photo.activity, photo.caption), (meeting, "Peserta memotret dagangan"))
 
         # The report holds all of it.
         report = build_report(programme)
