@@ -8,7 +8,6 @@ from django.views.decorators.cache import cache_control
 from balai.announcements import cards, content
 from balai.announcements.models import Announcement
 from balai.public import links
-from balai.public.views import page
 from balai.villages.access import public_village
 
 PAGE_SIZE = 15
@@ -22,6 +21,13 @@ def latest_posts(village, n: int = 3) -> list[Announcement]:
         .select_related("topic")
         .order_by("-published_at", "-pk")[:n]
     )
+
+
+def page(request, village, template, context):
+    # Imported here: balai.public.views imports latest_posts from this module.
+    from balai.public.views import page as public_page
+
+    return public_page(request, village, template, context)
 
 
 def _public(village):
