@@ -17,9 +17,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 
 from balai.accounts.throttle import client_ip
+from balai.announcements.views_public import latest_posts
 from balai.complaints.models import Complaint
 from balai.conversations.flows.status import find_ticket
 from balai.letters.models import LetterType
+from balai.market.models import Product
 from balai.public import links, lookup
 from balai.villages.access import public_village
 from balai.villages.models import WEEKDAYS, Faq
@@ -93,6 +95,8 @@ def home(request, slug):
             "services": _services(village),
             "complaint_link": links.wa_link(village, links.FIXED_KEYWORDS["aduan"]),
             "now": now,
+            "news": latest_posts(village, 3),
+            "has_catalogue": Product.objects.filter(village=village, is_published=True).exists(),
         },
     )
 

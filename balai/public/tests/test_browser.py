@@ -41,6 +41,7 @@ PAGES = [
     ("layanan-sktm", "/d/pondok/layanan/sktm/", "Cara mengajukan"),
     ("status", "/d/pondok/status/", "Cek status"),
     ("aduan", "/d/pondok/aduan/", "Papan aduan warga"),
+    ("transparansi", "/d/pondok/transparansi/", "Transparansi"),
     ("home-tigawasa", "/d/tigawasa/", "Desa Tigawasa"),
 ]
 

@@ -3,6 +3,8 @@ heavy each page is."""
 
 import io
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -57,6 +59,39 @@ class PagesTest(ChannelTestCase):
             html,
         )
         self.assertLess(weight(response), BUDGET)
+
+    def test_home_shows_the_latest_news_and_the_catalogue_when_there_are_some(self):
+        from balai.announcements.models import Announcement, Topic
+        from balai.market.models import Product, Seller
+
+        html = self.client.get("/d/pondok/").content.decode()
+        self.assertNotIn("Kabar desa", html)
+        self.assertNotIn("Katalog produk", html)
+        topic = Topic.objects.filter(village=self.village).first() or Topic.objects.create(
+            village=self.village, slug="umum", name="Umum"
+        )
+        Announcement.objects.create(
+            village=self.village,
+            topic=topic,
+            title="Posyandu balita Kamis ini",
+            body="Di balai RW 02.",
+            published_at=timezone.now(),
+        )
+        Announcement.objects.create(
+            village=self.village, topic=topic, title="Draf rahasia", body="-"
+        )
+        seller = Seller.objects.create(
+            village=self.village, resident=self.resident, business_name="Warung Siti", slug="siti"
+        )
+        Product.objects.create(
+            seller=seller, village=self.village, name="Nasi pecel", price=10000, is_published=True
+        )
+        html = self.client.get("/d/pondok/").content.decode()
+        self.assertIn("Posyandu balita Kamis ini", html)
+        self.assertNotIn("Draf rahasia", html)
+        self.assertIn('href="/d/pondok/katalog/"', html)
+        # Another village's news stays there.
+        self.assertNotIn("Posyandu", self.client.get("/d/tigawasa/").content.decode())
 
     def test_services_link_each_active_type_to_its_whatsapp_flow(self):
         sktm = LetterType.objects.get(village=self.village, keyword="SKTM")
@@ -208,10 +243,12 @@ def jpeg_with_gps() -> bytes:
     return out.getvalue()
 
 
-@override_settings(MEDIA_ROOT=settings.BASE_DIR / "var/test-media")
 class ComplaintBoardTest(ChannelTestCase):
     def setUp(self):
         cache.clear()
+        media = tempfile.mkdtemp(prefix="balai-board-")
+        self.addCleanup(shutil.rmtree, media, ignore_errors=True)
+        self.enterContext(override_settings(MEDIA_ROOT=media))
         self.category = Category.objects.filter(village=self.village).first()
         message = InboundMessage.objects.create(
             village=self.village,
