@@ -24,7 +24,6 @@ from rapidfuzz import fuzz, process, utils
 from balai.market.actions import do_count
 from balai.market.models import Category, Product, ProductPhoto, Seller
 from balai.public import links
-from balai.public.views import page
 from balai.villages.access import public_village
 
 PAGE_SIZE = 24
@@ -163,6 +162,15 @@ def search(products, query: str):
         score_cutoff=75,
     )
     return products.filter(pk__in=[pk for _name, _score, pk in close])
+
+
+def page(request, village, template, context=None, status=200):
+    """``balai.public.views.page``, imported when a page is rendered: this module is loaded
+    with the app (the WhatsApp hooks use its addresses) and must not pull in every public
+    view while apps are still loading."""
+    from balai.public.views import page as render_page
+
+    return render_page(request, village, template, context, status=status)
 
 
 def _is_person(request) -> bool:

@@ -60,6 +60,12 @@ CATALOGUE_IGNORE = {"katalog", "produk", "umkm", "desa", "beli", "mau", "cari", 
                     "nggak", "ya", "kah", "dong", "nya", "siapa", "dimana", "mana"}  # fmt: skip
 
 EDIT_FIRST = {"kategori", "satuan", "per", "ket", "keterangan", "deskripsi", "harga", "nama"}
+# What a seller may still mean otherwise while a draft waits for a correction after *Ubah*.
+NOT_EDITS = {"aduan", "pengaduan", "lapor", "aspirasi", "usulan", "saran", "info", "langganan",
+             "status", "cek status", "halo", "hai", "hallo", "pagi", "selamat pagi",
+             "selamat siang", "selamat sore", "selamat malam", "terima kasih", "makasih",
+             "trima kasih", "ok", "oke", "ya", "tidak", "assalamualaikum",
+             "om swastyastu"}  # fmt: skip
 PRICE_IGNORE = {"ubah", "ganti", "harga", "hrg", "baru", "update", "jadi", "menjadi", "rp"}
 MORE_PHOTOS = "kirim foto lain tanpa keterangan untuk menambah"
 NO_PRODUCTS = (
@@ -508,8 +514,11 @@ def on_words(turn, plain: str) -> bool:
     correcting = step.startswith(STEP_DRAFT) and (
         first in EDIT_FIRST or bool(parsing.money_spans(plain))
     )
+    editing = step.startswith(STEP_EDIT) and not (
+        plain in NOT_EDITS or plain.startswith(("layanan ", "langganan "))
+    )
     if not (
-        step.startswith(STEP_EDIT)
+        editing
         or correcting
         or first in STOCK_FIRST
         or first in {"stok", "stock"}
@@ -523,7 +532,7 @@ def on_words(turn, plain: str) -> bool:
         return False
     if _seller_command(turn, seller, plain, turn.text):
         return True
-    draft = _draft(turn, seller, STEP_EDIT) or (
+    draft = (_draft(turn, seller, STEP_EDIT) if editing else None) or (
         _draft(turn, seller, STEP_DRAFT) if correcting else None
     )
     if draft is not None:

@@ -129,7 +129,11 @@ def seller_detail(request, staff, code):
     first = sales.add_months(sales.month_start(today), -5)
     table = sales.monthly_table(village, first, today, by="product", sellers=[seller])
     counts = _counts(village)
-    products = list(seller.products.prefetch_related("photos").order_by("-is_published", "name"))
+    products = list(
+        seller.products.select_related("village")
+        .prefetch_related("photos")
+        .order_by("-is_published", "name")
+    )
     return render(
         request,
         "market/seller.html",
@@ -205,7 +209,7 @@ def products(request, staff):
     village = staff.village
     items = (
         Product.objects.filter(village=village)
-        .select_related("seller")
+        .select_related("seller", "village")
         .prefetch_related("photos")
         .order_by("seller__business_name", "name", "pk")
     )

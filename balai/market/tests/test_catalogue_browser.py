@@ -11,7 +11,7 @@ import pytest
 
 from balai.core import demo
 from balai.market.demo import seed_market
-from balai.market.models import DailyCount, Product
+from balai.market.models import DailyCount, Product, Seller
 from balai.public.tests.test_browser import BUDGET, visit
 from balai.villages.models import Village
 
@@ -112,3 +112,27 @@ def test_catalogue_search_and_filter_without_javascript(page, site, shots_dir):
     names = page.locator(".prod h2").all_inner_texts()
     assert sorted(names) == ["Lele segar", "Nila segar"]
     page.screenshot(path=shots_dir / "katalog-ikan.png", full_page=True)
+
+
+def test_console_on_a_phone(page, site, shots_dir):
+    """The facilitator's UMKM pages fit a phone: sellers, a seller, a product, the monthly
+    table against its baseline."""
+    page.goto(f"{site}/masuk/")
+    page.fill("input[name=username]", "pendamping.tigawasa")
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site}/desa/tigawasa/")
+    seller = Seller.objects.filter(village__slug="tigawasa").order_by("business_name").first()
+    product = seller.products.filter(is_published=True).first()
+    pages = [
+        ("umkm", "/desa/tigawasa/umkm/", "UMKM desa"),
+        ("umkm-penjual", f"/desa/tigawasa/umkm/penjual/{seller.code}/", "Penjualan 6 bulan"),
+        ("umkm-produk", f"/desa/tigawasa/umkm/produk/{product.code}/", "Dilihat dan diklik"),
+        ("umkm-bulanan", "/desa/tigawasa/umkm/penjualan/bulanan/", "Periode dasar"),
+    ]
+    for name, path, text in pages:
+        page.goto(site + path)
+        assert text in page.content(), path
+        # Wide tables scroll inside their box; the page itself never does.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        page.screenshot(path=shots_dir / f"konsol-{name}.png", full_page=True)

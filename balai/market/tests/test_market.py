@@ -654,3 +654,68 @@ class ConsoleTest(ChannelTestCase):
         self.assertEqual(response["Content-Type"], "application/pdf")
         response = self.client.get(self.url("seller_poster", self.seller.code, "png"))
         self.assertEqual(response["Content-Type"], "image/png")
+
+
+class QueryCountTest(ChannelTestCase):
+    """List pages cost the same number of queries for 2 products or 12."""
+
+    def queries(self, path) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            self.assertEqual(self.client.get(path).status_code, 200)
+        return len(captured)
+
+    def add(self, n):
+        start = Seller.objects.count()
+        for i in range(start, start + n):
+            person = Resident.objects.create(
+                village=self.village, name=f"Penjual {i}", phone=f"+628121000{i:04d}"
+            )
+            seller = make_seller(self.village, person, name=f"Usaha {i}")
+            make_product(seller, name=f"Produk {i}")
+            do_record_sale(
+                seller, product=None, quantity=1, amount=10_000,
+                sold_on=self.village.local_now().date(), source=Sale.Source.CONSOLE,
+            )  # fmt: skip
+
+    def test_catalogue_and_console_lists(self):
+        self.login(self.staff[Role.PENDAMPING])
+        paths = [
+            "/d/pondok/katalog/",
+            "/d/pondok/katalog/?q=produk",
+            "/desa/pondok/umkm/",
+            "/desa/pondok/umkm/produk/",
+            "/desa/pondok/umkm/penjualan/",
+            "/desa/pondok/umkm/penjualan/bulanan/",
+        ]
+        self.add(2)
+        for path in paths:  # the first visit also saves the session's village
+            self.queries(path)
+        few = {path: self.queries(path) for path in paths}
+        self.add(10)
+        many = {path: self.queries(path) for path in paths}
+        self.assertEqual(few, many)
+
+
+class SellerChatStateTest(ConversationTestCase):
+    WA_ID = "6281234567890"
+
+    def setUp(self):
+        super().setUp()
+        make_seller(self.village, self.resident)
+        self.send("halo")
+
+    def test_village_words_still_work_while_a_draft_waits_for_a_correction(self):
+        buttons = self.photo("sokasi bundar 25rb")[-1]
+        self.tap(buttons, "Ubah")
+        replies = self.send("terima kasih")
+        self.assertNotIn("Draf produk", self.texts(replies))
+        self.assertEqual(Product.objects.get().name, "Sokasi bundar")
+        # The draft's buttons still work.
+        self.tap(buttons, "Ubah")
+        self.send("harga 27rb")
+        self.assertEqual(Product.objects.get().price, 27_000)
+        self.tap(buttons, "Simpan")
+        self.assertTrue(Product.objects.get().is_published)
