@@ -240,6 +240,26 @@ def market_social_account_of(village):
     )
 
 
+def market_seller_of(village, poster=False):
+    """The village's first seller; with ``poster``, the kwargs of its PNG poster."""
+    from balai.market.actions import do_add_seller
+    from balai.market.models import Seller
+
+    seller = Seller.objects.filter(village=village).first() or do_add_seller(
+        village, village.residents.first(), business_name=f"Usaha {village.name}"
+    )
+    return {**poster_of(village), "code": seller.code, "fmt": "png"} if poster else seller
+
+
+def market_product_of(village):
+    from balai.market.models import Product
+
+    seller = market_seller_of(village)
+    return Product.objects.filter(village=village).first() or Product.objects.create(
+        seller=seller, village=village, name="Sokasi", price=25000, is_published=True
+    )
+
+
 # For each staff URL: which object of a village fills its other parameters.
 OBJECT_KWARGS = {
     "villages:dashboard": lambda v: {},
@@ -366,6 +386,27 @@ OBJECT_KWARGS = {
     "market:content_connect": lambda v: {},
     "market:content_disconnect": lambda v: {"code": market_social_account_of(v).code},
     "market:content_history": lambda v: {},
+    # Sellers, products, sales (balai.market.views)
+    "market:overview": lambda v: {},
+    "market:catalogue_poster": poster_of,
+    "market:catalogue_poster_png": poster_of,
+    "market:seller_add": lambda v: {},
+    "market:seller": lambda v: {"code": market_seller_of(v).code},
+    "market:seller_edit": lambda v: {"code": market_seller_of(v).code},
+    "market:seller_poster": lambda v: market_seller_of(v, poster=True),
+    "market:products": lambda v: {},
+    "market:product_add": lambda v: {},
+    "market:product": lambda v: {"code": market_product_of(v).code},
+    "market:product_edit": lambda v: {"code": market_product_of(v).code},
+    "market:product_stock": lambda v: {"code": market_product_of(v).code},
+    "market:product_delete": lambda v: {"code": market_product_of(v).code},
+    "market:photo_add": lambda v: {"code": market_product_of(v).code},
+    "market:photo_action": lambda v: {"code": market_product_of(v).code, "index": 0},
+    "market:sales": lambda v: {},
+    "market:sale_add": lambda v: {},
+    "market:sale_delete": lambda v: {},
+    "market:sales_monthly": lambda v: {},
+    "market:sales_csv": lambda v: {},
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
@@ -399,6 +440,10 @@ POST_ONLY = {
     "market:content_send",
     "market:content_publish",
     "market:content_disconnect",
+    "market:product_stock",
+    "market:photo_add",
+    "market:photo_action",
+    "market:sale_delete",
 }
 
 # Letter types and complaint categories are addressed by slug, and every village has the
