@@ -15,7 +15,7 @@ from functools import partial, wraps
 
 from django.conf import settings
 from django.db import transaction
-from django.tasks import task
+from django.tasks import task, task_backends
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,9 @@ def job(*, queue_name: str = "default", priority: int = 0, max_attempts: int | N
                 _schedule_retry(wrapped, args, kwargs, _attempt)
                 raise
 
-        wrapped = task(queue_name=queue_name, priority=priority)(runner)
+        # RQ has no per-task priority (its queues are the order); the database backend has.
+        wanted = priority if task_backends["default"].supports_priority else 0
+        wrapped = task(queue_name=queue_name, priority=wanted)(runner)
         return wrapped
 
     return decorator
