@@ -307,7 +307,9 @@ def seed(stdout=None) -> list[Village]:
                 serial += 1
         seed_services(village, rng)
         seed_programmes(village, rng)
+        seed_market(village, rng)
         seed_history(village)
+        seed_news(village)
     return villages
 
 
@@ -365,6 +367,20 @@ def seed_history(village: Village) -> None:
     from balai.public.demo import seed_transparency_history
 
     seed_transparency_history(village, months=6)
+
+
+def seed_news(village: Village) -> None:
+    """Topics, subscribers, one sent announcement and one waiting for approval."""
+    from balai.announcements.demo import seed_announcements
+
+    seed_announcements(village)
+
+
+def seed_market(village: Village, rng: random.Random) -> None:
+    """Sellers (Tigawasa's are the programme's craft makers), products, sales, counts."""
+    from balai.market.demo import seed_market as seed
+
+    seed(village, rng)
 
 
 def seed_programmes(village: Village, rng: random.Random) -> None:
