@@ -79,3 +79,7 @@ bench-nlu: env  ## message understanding: held-out accuracy and time per message
 
 bench-console: env  ## console pages with 100,000 residents and 200,000 requests (PostgreSQL) -> docs/benchmarks.md
 	$(UV) run python scripts/bench_console.py $(BENCH_ARGS)
+
+.PHONY: bench-broadcast
+bench-broadcast: env  ## a WhatsApp announcement to 10,000 residents at 80 msg/s through the simulator, then with every worker killed half-way (PostgreSQL) -> docs/benchmarks.md
+	$(UV) run python scripts/bench_broadcast.py $(BENCH_ARGS)
