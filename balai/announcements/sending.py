@@ -334,11 +334,12 @@ def release(broadcast: Broadcast, limit: int, now: dt.datetime) -> int:
             ids = [r.resident_id for r in rows]
             still_in = set(audience.residents().filter(pk__in=ids).values_list("pk", flat=True))
             people = Resident.objects.filter(pk__in=ids).select_related("whatsapp").in_bulk()
+            skipped: dict[str, list[int]] = {}
             for row in rows:
                 person = people.get(row.resident_id)
                 reason = _skip_reason(broadcast, person, row.resident_id in still_in, now)
                 if reason:
-                    row.state, row.skip_reason = R.SKIPPED, reason
+                    skipped.setdefault(reason, []).append(row.pk)
                     continue
                 person.village = village
                 inside = _window_open(person, now)
@@ -349,20 +350,22 @@ def release(broadcast: Broadcast, limit: int, now: dt.datetime) -> int:
                         broadcast.template, broadcast.template_values, person.name
                     )
                 try:
-                    row.outbound = do_send(
+                    outbound = do_send(
                         person,
                         built,
                         purpose=ANNOUNCEMENT_PURPOSE,
                         template_values=broadcast.template_values,
                     )
                 except NoChannel:
-                    row.state, row.skip_reason = R.SKIPPED, "desa tanpa nomor WhatsApp"
+                    skipped.setdefault("desa tanpa nomor WhatsApp", []).append(row.pk)
                     continue
-                row.state, row.via_template, row.released_at = R.RELEASED, not inside, now
+                # One plain UPDATE per row: far cheaper than bulk_update's CASE expressions.
+                Recipient.objects.filter(pk=row.pk).update(
+                    state=R.RELEASED, outbound=outbound, via_template=not inside, released_at=now
+                )
                 sent += 1
-            Recipient.objects.bulk_update(
-                rows, ["state", "outbound", "via_template", "released_at", "skip_reason"]
-            )
+            for reason, pks in skipped.items():
+                Recipient.objects.filter(pk__in=pks).update(state=R.SKIPPED, skip_reason=reason)
     return sent
 
 
