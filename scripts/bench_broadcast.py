@@ -565,7 +565,7 @@ def section(args, pace: dict, crash: dict | None, started: str, took: float) -> 
     per_msg = {k: v * 1000 / max(pace["accepted"], 1) for k, v in pace["cpu"].items()}
     ours = per_msg["workers"] + per_msg["server"] + per_msg["postgres"]
     lines = [
-        "## WhatsApp announcement to 10,000 residents (`make bench-broadcast`)",
+        f"## WhatsApp announcement to {args.recipients:,} residents (`make bench-broadcast`)",
         "",
         f"Measured {started} ({took / 60:.0f} min) with `make bench-broadcast`, which runs "
         "`uv run python scripts/bench_broadcast.py` (options: `--help`).",
@@ -685,7 +685,7 @@ def main() -> int:
         help="workers reuse one SSL context for outbound HTTP (the proposed fix; see above)",
     )
     p.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
-    p.add_argument("--timeout", type=float, default=900)
+    p.add_argument("--timeout", type=float, default=4 * 3600, help="per run, seconds")
     p.add_argument("--keep-logs", action="store_true")
     args = p.parse_args()
     global SHARED_SSL
