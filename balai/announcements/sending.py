@@ -324,6 +324,14 @@ def release(broadcast: Broadcast, limit: int, now: dt.datetime) -> int:
     sent = 0
     while sent < limit:
         with transaction.atomic():
+            # The broadcast's row is locked for the chunk: a pause or cancel waits for it and
+            # then pulls back what it released, and the next chunk sees it stopped.
+            if (
+                not Broadcast.objects.select_for_update()
+                .filter(pk=broadcast.pk, state=B.RUNNING)
+                .exists()
+            ):
+                break
             rows = list(
                 Recipient.objects.select_for_update(skip_locked=True)
                 .filter(broadcast=broadcast, state=R.PENDING)
@@ -515,10 +523,12 @@ def on_stop(sender, resident, **kwargs):
     for broadcast in Broadcast.objects.filter(
         recipients__resident=resident, state__in=[B.RUNNING, B.PAUSED]
     ).distinct():
-        withdraw(broadcast, to=R.SKIPPED, reason="berhenti berlangganan", resident=resident)
+        # Pending first: if a pump is releasing this resident right now, this waits for its
+        # row lock, finds the row released, and the withdrawal below pulls the message back.
         Recipient.objects.filter(broadcast=broadcast, resident=resident, state=R.PENDING).update(
             state=R.SKIPPED, skip_reason="berhenti berlangganan"
         )
+        withdraw(broadcast, to=R.SKIPPED, reason="berhenti berlangganan", resident=resident)
     if stopped:
         return f"Kabar desa ({len(stopped)} topik)"
     return None
