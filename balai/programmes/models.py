@@ -5,6 +5,7 @@ comments. Everything here is evidence for the programme report, so histories are
 append-only rows, not overwritten fields."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -41,6 +42,22 @@ class Programme(models.Model):
     opening_info = models.TextField("informasi awal", max_length=3000, blank=True)
     # Minutes before an activity at which participants are reminded.
     reminder_offsets = models.JSONField(default=list, blank=True)
+    # Monthly follow-up on WhatsApp after the programme ends (followup.py): 0 = off, else
+    # 6–12 months, asked on ``followup_day`` of each month about the month before.
+    followup_months = models.PositiveSmallIntegerField(
+        "lama pendampingan lanjutan (bulan)",
+        default=0,
+        help_text="0 = tidak ada; 6–12 bulan sesudah program selesai",
+    )
+    followup_question = models.CharField(
+        "pertanyaan tambahan",
+        max_length=300,
+        blank=True,
+        help_text="Mis. Berapa pesanan yang datang lewat WhatsApp bulan ini?",
+    )
+    followup_day = models.PositiveSmallIntegerField(
+        "tanggal bertanya tiap bulan", default=1, help_text="1–28"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -53,6 +70,16 @@ class Programme(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.followup_months and not 6 <= self.followup_months <= 12:
+            errors["followup_months"] = "Isi 0 (tidak ada) atau 6 sampai 12 bulan."
+        if not 1 <= (self.followup_day or 0) <= 28:
+            errors["followup_day"] = "Isi tanggal 1 sampai 28."
+        if errors:
+            raise ValidationError(errors)
 
 
 class AgeGroup(models.TextChoices):
@@ -357,6 +384,57 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class CheckIn(models.Model):
+    """One participant's monthly follow-up for one month (``period`` = the first day of the
+    month reported on). The unique (participant, period) key makes asking idempotent across
+    workers and crashes; the answer is kept here and, when the participant is a seller,
+    also written as a ``market.Sale`` (source CHECKIN) dated the period."""
+
+    class State(models.TextChoices):
+        ASKED = "asked", "Ditanyakan"
+        REMINDED = "reminded", "Sudah diingatkan"
+        ANSWERED = "answered", "Dijawab"
+        SKIPPED = "skipped", "Tidak dijawab"
+        STOPPED = "stopped", "Berhenti"
+
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="checkins")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="checkins")
+    period = models.DateField("bulan")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ASKED)
+    asked_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    reminders = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    # Which question the conversation waits for: "sales", "custom" or "" (done).
+    step = models.CharField(max_length=10, blank=True, default="sales")
+    sales_amount = models.PositiveBigIntegerField("penjualan (Rp)", null=True, blank=True)
+    sales_text = models.CharField("jawaban penjualan", max_length=500, blank=True)
+    custom_answer = models.TextField("jawaban tambahan", max_length=1000, blank=True)
+    custom_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    sale = models.ForeignKey(
+        "market.Sale", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outbound = models.ForeignKey(
+        OutboundMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["period", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "period"], name="checkin_once")
+        ]
+        indexes = [models.Index(fields=["programme", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.period:%Y-%m}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in {self.State.ASKED, self.State.REMINDED}
 
 
 ACTIVE = Q(consent=ConsentState.GIVEN)
