@@ -171,8 +171,9 @@ def _dispatch(turn: Turn) -> None:
 
 def _global_word(turn: Turn) -> str | None:
     if turn.message.type == "text":
+        bare = turn.text.strip() in {"0", "#"} and not turn.conv.flow
         return WORD_OF.get(words(turn.text)) or (
-            "menu" if turn.text.strip() in {"0", "#"} and not turn.conv.flow else None
+            "menu" if bare and not hooks.awaits_answer(turn) else None
         )
     if turn.reply_id.startswith("global:"):
         return turn.reply_id.removeprefix("global:")

@@ -7,11 +7,15 @@
 - ``word_handler`` registers a function tried on typed text before intent recognition
   (e.g. ``materi``, ``bersedia``); it gets (turn, normalised words) and returns True when
   it answered.
+- ``awaiting_answer`` registers a function (turn) → bool that says the app waits for a typed
+  answer from this resident, so a bare "0" is an answer (no sales this month), not the
+  menu shortcut.
 Apps register in their AppConfig.ready().
 """
 
 REPLY_HANDLERS: dict[str, object] = {}
 WORD_HANDLERS: list = []
+AWAITING: list = []
 
 
 def reply_handler(prefix: str):
@@ -26,6 +30,16 @@ def word_handler(fn):
     if fn not in WORD_HANDLERS:
         WORD_HANDLERS.append(fn)
     return fn
+
+
+def awaiting_answer(fn):
+    if fn not in AWAITING:
+        AWAITING.append(fn)
+    return fn
+
+
+def awaits_answer(turn) -> bool:
+    return any(fn(turn) for fn in AWAITING)
 
 
 def handle_reply(turn) -> bool:
