@@ -130,3 +130,15 @@ class GroupForm(forms.Form):
                 "Tautan undangan grup WhatsApp diawali https://chat.whatsapp.com/"
             )
         return link
+
+
+class FollowUpForm(forms.ModelForm):
+    """Monthly follow-up after the programme ends (balai.programmes.followup)."""
+
+    class Meta:
+        model = Programme
+        fields = ["followup_months", "followup_day", "followup_question"]
+        widgets = {
+            "followup_months": forms.NumberInput(attrs={"min": 0, "max": 12}),
+            "followup_day": forms.NumberInput(attrs={"min": 1, "max": 28}),
+        }

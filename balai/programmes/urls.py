@@ -1,6 +1,6 @@
 from django.urls import path
 
-from balai.programmes import urls_learning, urls_reports, views
+from balai.programmes import urls_learning, urls_reports, views, views_followup
 
 app_name = "programmes"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path(C + "kegiatan/<str:activity>/", views.activity_detail, name="activity"),
     path(C + "kegiatan/<str:activity>/ubah/", views.activity_edit, name="activity_edit"),
     path(C + "kegiatan/<str:activity>/hadir/", views.attendance, name="attendance"),
+    path(C + "tindak-lanjut/", views_followup.followup_page, name="followup"),
     # Calendar apps fetch without a login: the signed token in the path is the key.
     path("program/kalender/<str:token>.ics", views.calendar_feed, name="ics"),
 ]

@@ -260,6 +260,23 @@ def market_product_of(village):
     )
 
 
+def outcome_indicator_of(village):
+    from balai.outcomes.models import Indicator
+
+    return Indicator.objects.filter(village=village).first() or Indicator.objects.create(
+        village=village, programme=programme_of(village), name="Omzet", unit="Rp"
+    )
+
+
+def outcome_token_of(village):
+    from balai.outcomes.actions import do_create_token
+    from balai.outcomes.models import ApiToken
+
+    return ApiToken.objects.filter(village=village).first() or do_create_token(
+        village, "Power BI", None
+    )[0]
+
+
 # For each staff URL: which object of a village fills its other parameters.
 OBJECT_KWARGS = {
     "villages:dashboard": lambda v: {},
@@ -345,6 +362,7 @@ OBJECT_KWARGS = {
     "programmes:activity": lambda v: activity_of(v),
     "programmes:activity_edit": lambda v: activity_of(v),
     "programmes:attendance": lambda v: activity_of(v),
+    "programmes:followup": lambda v: {"code": programme_of(v).code},
     "programmes:lessons": lambda v: {"code": programme_of(v).code},
     "programmes:lesson_add": lambda v: {"code": programme_of(v).code},
     "programmes:lesson": lesson_of,
@@ -407,6 +425,24 @@ OBJECT_KWARGS = {
     "market:sale_delete": lambda v: {},
     "market:sales_monthly": lambda v: {},
     "market:sales_csv": lambda v: {},
+    # Outcome monitoring (balai.outcomes)
+    "outcomes:village": lambda v: {},
+    "outcomes:indicator_add": lambda v: {},
+    "outcomes:standard": lambda v: {},
+    "outcomes:xlsx": lambda v: {},
+    "outcomes:csv": lambda v: {"table": "indikator"},
+    "outcomes:tokens": lambda v: {},
+    "outcomes:token_revoke": lambda v: {"code": outcome_token_of(v).code},
+    "outcomes:programme": lambda v: {"code": programme_of(v).code},
+    "outcomes:programme_indicator_add": lambda v: {"code": programme_of(v).code},
+    "outcomes:programme_standard": lambda v: {"code": programme_of(v).code},
+    "outcomes:programme_xlsx": lambda v: {"code": programme_of(v).code},
+    "outcomes:programme_csv": lambda v: {"code": programme_of(v).code, "table": "indikator"},
+    "outcomes:indicator": lambda v: {"code": outcome_indicator_of(v).code},
+    "outcomes:indicator_edit": lambda v: {"code": outcome_indicator_of(v).code},
+    "outcomes:indicator_delete": lambda v: {"code": outcome_indicator_of(v).code},
+    "outcomes:target": lambda v: {"code": outcome_indicator_of(v).code},
+    "outcomes:value": lambda v: {"code": outcome_indicator_of(v).code},
 }
 
 # Actions that only accept POST: a GET is 405 whether or not the object exists.
@@ -444,6 +480,12 @@ POST_ONLY = {
     "market:photo_add",
     "market:photo_action",
     "market:sale_delete",
+    "outcomes:standard",
+    "outcomes:programme_standard",
+    "outcomes:token_revoke",
+    "outcomes:indicator_delete",
+    "outcomes:target",
+    "outcomes:value",
 }
 
 # Letter types and complaint categories are addressed by slug, and every village has the
