@@ -8,7 +8,7 @@ admin.site.site_header = "Balai — administrasi platform"
 admin.site.site_title = "Balai"
 
 urlpatterns = [
-    path("healthz", core_views.healthz),
+    path("healthz", core_views.healthz, name="healthz"),
     path("", include("balai.accounts.urls")),
     path("", include("balai.villages.urls")),
     path("", include("balai.residents.urls")),
