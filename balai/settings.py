@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "balai.announcements",
     "balai.programmes",
     "balai.market",
+    "balai.outcomes",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("balai.market.urls")),
     path("", include("balai.market.urls_public")),
     path("", include("balai.announcements.urls_public")),
+    path("", include("balai.outcomes.urls")),
+    path("", include("balai.outcomes.urls_api")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 if settings.SIMULATOR_ENABLED:

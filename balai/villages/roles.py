@@ -43,6 +43,10 @@ CAPABILITIES: dict[str, set[str]] = {
     # Small businesses: catalogue, content and sales, managed by facilitators and the office.
     "view_market": OFFICE | {Role.PENDAMPING, Role.DPL},
     "manage_market": OFFICE | {Role.PENDAMPING},
+    # Outcome monitoring (indicators, dashboards, exports): as programmes, DPL read only.
+    # The village's API tokens for BI tools are the village admin's (manage_village).
+    "view_outcomes": OFFICE | {Role.PENDAMPING, Role.DPL},
+    "manage_outcomes": OFFICE | {Role.PENDAMPING},
     # DPL (supervising lecturers) read and comment; they never change anything.
     "comment": set(Role),
 }

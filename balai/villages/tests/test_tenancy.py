@@ -500,6 +500,7 @@ SLUG_SCOPED = {
     "posters:pdf",
     "posters:png",
     "announcements:topic_edit",
+    "outcomes:csv",  # the table's name, the same in every village
 }
 
 

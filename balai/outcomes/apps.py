@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OutcomesConfig(AppConfig):
+    name = "balai.outcomes"
+    verbose_name = "Hasil program: indikator, dasbor, ekspor"

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from balai.outcomes import api
+
+app_name = "outcomes_api"
+
+urlpatterns = [
+    path("api/v1/hasil/<slug:slug>/", api.index, name="index"),
+    path("api/v1/hasil/<slug:slug>/<str:name>/", api.table, name="table"),
+]
