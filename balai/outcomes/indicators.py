@@ -462,6 +462,8 @@ def sales_rose(facts: Facts, *, baseline, window, **_) -> Result:
 
 def _count_indicator(attr: str):
     def compute(facts: Facts, *, baseline, window, **_) -> Result:
+        if not facts.people:
+            return Result(None)
         totals = _monthly(facts.people, attr, facts.months)
         base = _base_average(facts.people, attr, baseline)
         value = _average(totals, months_between(*window)) if window else None
@@ -604,11 +606,13 @@ def compute(kind: str, facts: Facts, baseline: tuple[dt.date, dt.date] | None = 
 
 
 def breakdown(kind: str, facts: Facts, baseline=None) -> dict[str, list[tuple[str, Result]]]:
-    """{dimension: [(group, Result), …]} — the same indicator over each group."""
-    return {
-        dim: [(g, compute(kind, facts.subset(dim, g), baseline)) for g in facts.groups(dim)]
-        for dim in DIMENSIONS
-    }
+    """{dimension: [(group, Result), …]} — the same indicator over each group (groups with
+    nothing to count for this indicator are left out)."""
+    out = {}
+    for dim in DIMENSIONS:
+        results = [(g, compute(kind, facts.subset(dim, g), baseline)) for g in facts.groups(dim)]
+        out[dim] = [(g, r) for g, r in results if r.n or r.value is not None]
+    return out
 
 
 def as_decimal(value) -> Decimal | None:
