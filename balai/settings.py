@@ -212,6 +212,12 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 60 * 60 * 24 * 365, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = False
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+# Monitoring reaches the processes directly over HTTP on the machine (docs/deploy.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^metrics$"]
+# Bearer token for /metrics (Prometheus text format); empty: the endpoint answers 404.
+METRICS_TOKEN = envstr("METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN is too short: use at least 16 characters")
 if envbool("BEHIND_PROXY", False):
     # Only behind a reverse proxy that sets this header itself (nginx, Caddy).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

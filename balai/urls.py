@@ -9,6 +9,8 @@ admin.site.site_title = "Balai"
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("healthz/ready", core_views.healthz_ready, name="healthz_ready"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("", include("balai.accounts.urls")),
     path("", include("balai.villages.urls")),
     path("", include("balai.residents.urls")),
