@@ -3,9 +3,14 @@
 Everything that leaves the process goes through ``request()``. Tests swap the transport with
 ``use_transport()`` — e.g. ``httpx.WSGITransport(app=balai.test.in_process_app)`` to run the
 simulator and the webhook in process — instead of mocking Balai's own functions.
+
+Each request gets a fresh client (no state shared between callers), but every client uses
+one SSL context made once per process: building one loads the CA bundle, ~25 ms of CPU,
+which httpx would otherwise repeat for every request, even to an ``http://`` URL.
 """
 
 import contextlib
+import ssl
 import threading
 
 import httpx
@@ -13,6 +18,19 @@ from django.conf import settings
 
 _local = threading.local()
 _default_transport: httpx.BaseTransport | None = None
+_ssl_context: ssl.SSLContext | None = None
+_ssl_lock = threading.Lock()
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The process's one SSL context, made as httpx makes its default (CA bundle from
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR`` or certifi, certificates verified)."""
+    global _ssl_context
+    if _ssl_context is None:
+        with _ssl_lock:
+            if _ssl_context is None:
+                _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
 
 
 def _transport() -> httpx.BaseTransport | None:
@@ -40,6 +58,9 @@ def request(method: str, url: str, *, timeout: float | None = None, **kwargs) ->
     timeout = timeout if timeout is not None else settings.WHATSAPP_HTTP_TIMEOUT
     transport = _transport()
     with httpx.Client(
-        transport=transport, timeout=timeout, headers={"User-Agent": "Balai/0.1"}
+        transport=transport,
+        timeout=timeout,
+        verify=ssl_context(),
+        headers={"User-Agent": "Balai/0.1"},
     ) as client:
         return client.request(method, url, **kwargs)
