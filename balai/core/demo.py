@@ -10,6 +10,7 @@ import random
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from balai.core.wa_templates import STANDARD_TEMPLATES
 from balai.residents.models import Resident
 from balai.villages.actions import do_add_staff
 from balai.villages.models import Area, Faq, Holiday, Village
@@ -231,38 +232,16 @@ def seed(stdout=None) -> list[Village]:
             is_simulated=True,
             **spec["whatsapp"],
         )
-        Template.objects.create(
-            village=village,
-            name="balai_kabar_baru",
-            language="id",
-            purpose="reengage",
-            category=Template.Category.UTILITY,
-            status=Template.Status.APPROVED,
-            body="Halo {{1}}, ada kabar baru dari layanan {{2}} untuk Anda. Balas pesan ini "
-            "untuk melihatnya.",
-            parameters=["nama", "desa"],
-        )
-        Template.objects.create(
-            village=village,
-            name="balai_status_layanan",
-            language="id",
-            purpose="status_update",
-            category=Template.Category.UTILITY,
-            status=Template.Status.APPROVED,
-            body="Halo {{1}}, ada kabar untuk tiket {{2}}: status sekarang {{3}}. Balas pesan "
-            "ini untuk melihat rinciannya.",
-            parameters=["nama", "tiket", "status"],
-        )
-        for name, purpose, body, params in PROGRAMME_TEMPLATES:
+        for t in STANDARD_TEMPLATES:
             Template.objects.create(
                 village=village,
-                name=name,
-                language="id",
-                purpose=purpose,
-                category=Template.Category.UTILITY,
+                name=t.name,
+                language=t.language,
+                purpose=t.purpose,
+                category=t.category,
                 status=Template.Status.APPROVED,
-                body=body,
-                parameters=params,
+                body=t.body,
+                parameters=list(t.parameters),
             )
         for position, (question, answer) in enumerate(FAQS):
             Faq.objects.create(village=village, question=question, answer=answer, position=position)
