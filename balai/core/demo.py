@@ -292,52 +292,6 @@ def seed(stdout=None) -> list[Village]:
     return villages
 
 
-# Programme messages to people who have not written in the last 24 hours (Meta allows only
-# templates then); the full message follows when they reply.
-PROGRAMME_TEMPLATES = [
-    (
-        "balai_kesediaan_program",
-        "programme_consent",
-        "Halo {{1}}, {{2}} mengajak Bapak/Ibu ikut program {{3}}. Balas pesan ini untuk "
-        "membaca penjelasannya dan memberi jawaban.",
-        ["nama", "pendamping", "program"],
-    ),
-    (
-        "balai_pengingat_kegiatan",
-        "programme_reminder",
-        "Halo {{1}}, pengingat kegiatan {{2}} program {{3}} pada {{4}}. Balas pesan ini untuk "
-        "mengonfirmasi kehadiran.",
-        ["nama", "kegiatan", "program", "waktu"],
-    ),
-    (
-        "balai_materi_program",
-        "programme_lesson",
-        "Halo {{1}}, materi baru program {{2}} sudah siap: {{3}}. Balas pesan ini untuk "
-        "menerimanya.",
-        ["nama", "program", "materi"],
-    ),
-    (
-        "balai_kuis_program",
-        "programme_quiz",
-        "Halo {{1}}, kuis {{3}} program {{2}} sudah dibuka. Balas pesan ini untuk mulai menjawab.",
-        ["nama", "program", "kuis"],
-    ),
-    (
-        "balai_laporan_bulanan",
-        "programme_checkin",
-        "Halo {{1}}, pendamping program {{2}} ingin menanyakan kabar usaha Bapak/Ibu bulan "
-        "{{3}}. Balas pesan ini untuk menjawab pertanyaan singkat kami, atau ketik berhenti.",
-        ["nama", "program", "bulan"],
-    ),
-    (
-        "balai_kabar_program",
-        "programme_announcement",
-        "Halo {{1}}, ada kabar baru dari program {{2}}. Balas pesan ini untuk membacanya.",
-        ["nama", "program"],
-    ),
-]
-
-
 QUICK_REPLIES = [
     ("Salam", "Selamat siang, Bapak/Ibu. Kami dari kantor desa. Ada yang bisa kami bantu?"),
     (

@@ -71,6 +71,14 @@ STANDARD_TEMPLATES = (
         "A programme quiz opens.",
     ),
     StandardTemplate(
+        "balai_laporan_bulanan",
+        "programme_checkin",
+        "Halo {{1}}, pendamping program {{2}} ingin menanyakan kabar usaha Bapak/Ibu bulan "
+        "{{3}}. Balas pesan ini untuk menjawab pertanyaan singkat kami, atau ketik berhenti.",
+        ("nama", "program", "bulan"),
+        "Monthly follow-up questions to programme participants.",
+    ),
+    StandardTemplate(
         "balai_kabar_program",
         "programme_announcement",
         "Halo {{1}}, ada kabar baru dari program {{2}}. Balas pesan ini untuk membacanya.",
