@@ -41,7 +41,7 @@ def greeting(village) -> str:
         "permohonan surat, pengaduan, cek status, dan informasi kantor desa.\n\n"
         "*Privasi*: kami menyimpan nomor WhatsApp, pesan, serta data dan dokumen yang Anda kirim "
         "hanya untuk melayani permohonan Anda. Data tidak dibagikan ke pihak lain. Untuk meminta "
-        "data Anda dihapus, ketik *petugas* atau datang ke kantor desa."
+        "salinan data Anda atau penghapusannya, ketik *data saya*."
     )
 
 

@@ -39,9 +39,29 @@ def decrypt(token: str) -> str:
         raise ValueError("cannot decrypt field: wrong FIELD_ENCRYPTION_KEY?") from None
 
 
-def lookup_hash(value: str) -> str:
-    key = _derive(settings.FIELD_ENCRYPTION_KEYS[0], b"balai-lookup-hash")
+def lookup_hash(value: str, secret: str | None = None) -> str:
+    """The hash stored beside an encrypted value, under the first key (or ``secret``)."""
+    key = _derive(secret or settings.FIELD_ENCRYPTION_KEYS[0], b"balai-lookup-hash")
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def lookup_hashes(value: str) -> list[str]:
+    """The value's hash under every key, newest first: what to search for while rows
+    written under an older key wait for ``balai rotate_keys``."""
+    return [lookup_hash(value, k) for k in settings.FIELD_ENCRYPTION_KEYS]
+
+
+def current_fernet() -> MultiFernet:
+    """The first key alone: a token it opens needs no re-encryption."""
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS[:1]))
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt a token (under any listed key) with the first key."""
+    try:
+        return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).rotate(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError("cannot decrypt field: wrong FIELD_ENCRYPTION_KEY?") from None
 
 
 class EncryptedCharField(models.TextField):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from balai.lib.crypto import lookup_hash
+from balai.lib.crypto import lookup_hash, lookup_hashes
 from balai.residents.importer import AreaIndex, ImportPlan
 from balai.residents.models import Resident
 from balai.villages.actions import do_audit
@@ -73,7 +73,10 @@ def do_import_residents(village: Village, plan: ImportPlan, actor) -> dict[str, 
             fields["area"] = areas.resolve(*values["area_names"], create=True)
         if fields.get("kk"):
             fields["kk_hash"] = lookup_hash(fields["kk"])
-        resident = existing.get(nik_hash)
+        # Any key's hash: an entry may still carry an old key's until rotate_keys runs.
+        resident = existing.get(nik_hash) or next(
+            (existing[h] for h in lookup_hashes(row.values["nik"])[1:] if h in existing), None
+        )
         if resident is None:
             to_create.append(
                 Resident(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from balai.lib.crypto import lookup_hash
+from balai.lib.crypto import lookup_hash, lookup_hashes
 from balai.residents.identity import (
     clean_digits,
     mask_identity,
@@ -622,7 +622,10 @@ def plan_import(village: Village, data: bytes, filename: str) -> ImportPlan:
             )
             continue
         seen_nik[values["nik"]] = number
-        match = existing.get(nik_hash)
+        # Any key's hash: a register entry may still carry an old key's (see rotate_keys).
+        match = existing.get(nik_hash) or next(
+            (existing[h] for h in lookup_hashes(values["nik"])[1:] if h in existing), None
+        )
         if match:
             planned.existing_id, planned.existing_name = match[0], match[1]
         phone = values.get("phone", "")

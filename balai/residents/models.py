@@ -1,9 +1,12 @@
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
 from balai.lib.codes import new_code
-from balai.lib.crypto import EncryptedCharField, lookup_hash
+from balai.lib.crypto import EncryptedCharField, lookup_hash, lookup_hashes
 from balai.residents.identity import mask_identity, mask_phone
 from balai.villages.models import Area, Village
 
@@ -13,14 +16,17 @@ class ResidentQuerySet(models.QuerySet):
         return self.filter(village=village)
 
     def with_nik(self, nik: str):
-        return self.filter(nik_hash=lookup_hash(nik))
+        # Every key's hash: between adding a new key and `balai rotate_keys` finishing, a
+        # row may still carry the hash under the old one.
+        return self.filter(nik_hash__in=lookup_hashes(nik))
 
     def search(self, text: str):
         """Name or phone contains ``text``; a 16-digit text finds the NIK by its hash."""
         text = text.strip()
         digits = "".join(ch for ch in text if ch.isdigit())
         if len(digits) == 16 and digits == text.replace(" ", ""):
-            return self.filter(Q(nik_hash=lookup_hash(digits)) | Q(kk_hash=lookup_hash(digits)))
+            hashes = lookup_hashes(digits)
+            return self.filter(Q(nik_hash__in=hashes) | Q(kk_hash__in=hashes))
         query = Q(name__icontains=text)
         if len(digits) >= 4:
             query |= Q(phone__contains=digits)
@@ -65,10 +71,17 @@ class Resident(models.Model):
     # Register entries are checked by staff; people first met on WhatsApp are not, until
     # staff compare their details with the register.
     is_verified = models.BooleanField("data sudah diperiksa", default=False)
+    # Set when the person's data was erased on their request (balai.residents.privacy): the
+    # row stays, anonymised, because issued letters' register entries point at it.
+    erased_at = models.DateTimeField("data dihapus", null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     objects = ResidentQuerySet.as_manager()
+
+    # Keyed lookup hashes and the encrypted field each follows: `balai rotate_keys`
+    # recomputes them under the new first key.
+    lookup_hash_fields = {"nik_hash": "nik", "kk_hash": "kk"}
 
     class Meta:
         ordering = ["name"]
@@ -129,3 +142,76 @@ class Resident(models.Model):
     @property
     def phone_masked(self) -> str:
         return mask_phone(self.phone)
+
+
+class DataRequestQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state__in=DataRequest.PENDING_STATES)
+
+
+class DataRequest(models.Model):
+    """A resident's request under UU PDP 27/2022: a copy of their data, or its erasure.
+
+    Received on WhatsApp (``data saya``) or at the office, answered by staff within
+    ``RESPONSE_HOURS`` (3 × 24 hours), every step told to the resident
+    (balai.residents.privacy)."""
+
+    RESPONSE_HOURS = 72
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Salinan data"
+        ERASURE = "erasure", "Penghapusan data"
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Diterima"
+        PROCESSING = "processing", "Sedang disiapkan"
+        DONE = "done", "Selesai"
+        REFUSED = "refused", "Ditolak"
+
+    PENDING_STATES = [State.RECEIVED, State.PROCESSING]
+
+    village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="data_requests")
+    code = models.CharField("nomor tiket", max_length=20, unique=True)
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="data_requests")
+    kind = models.CharField("jenis", max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED)
+    via = models.CharField("diterima lewat", max_length=20, default="whatsapp")
+    received_at = models.DateTimeField("diterima")
+    due_at = models.DateTimeField("batas jawab")
+    decided_at = models.DateTimeField("diputuskan", null=True, blank=True)
+    done_at = models.DateTimeField("selesai", null=True, blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="petugas",
+    )
+    note = models.TextField("catatan", blank=True)
+    # The export (zip: data.json, the readable PDF, the files the resident sent) and its
+    # PDF alone (sent as the WhatsApp document); both behind signed, expiring links.
+    export_file = models.FileField(upload_to="privacy/%Y/%m/", blank=True)
+    summary_file = models.FileField(upload_to="privacy/%Y/%m/", blank=True)
+
+    objects = DataRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = "permintaan data pribadi"
+        verbose_name_plural = "permintaan data pribadi"
+        indexes = [models.Index(fields=["village", "state", "due_at"], name="data_request_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.get_kind_display()}"
+
+    @staticmethod
+    def due_from(received: dt.datetime) -> dt.datetime:
+        return received + dt.timedelta(hours=DataRequest.RESPONSE_HOURS)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in self.PENDING_STATES
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        return self.is_pending and now > self.due_at

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from balai.residents import views, views_register
+from balai.residents import views, views_privacy, views_register
 
 app_name = "residents"
 urlpatterns = [
@@ -38,4 +38,31 @@ urlpatterns = [
         views_register.merge_resident,
         name="merge",
     ),
+    # UU PDP requests (views_privacy).
+    path(
+        "desa/<slug:village_slug>/permintaan-data/",
+        views_privacy.data_requests,
+        name="data_requests",
+    ),
+    path(
+        "desa/<slug:village_slug>/permintaan-data/<str:code>/",
+        views_privacy.data_request_detail,
+        name="data_request",
+    ),
+    path(
+        "desa/<slug:village_slug>/permintaan-data/<str:code>/proses/",
+        views_privacy.data_request_process,
+        name="data_request_process",
+    ),
+    path(
+        "desa/<slug:village_slug>/permintaan-data/<str:code>/tolak/",
+        views_privacy.data_request_refuse,
+        name="data_request_refuse",
+    ),
+    path(
+        "desa/<slug:village_slug>/warga/<str:code>/permintaan-data/",
+        views_privacy.data_request_record,
+        name="data_request_record",
+    ),
+    path("data-saya/unduh/<str:token>/", views_privacy.data_download, name="data_download"),
 ]

@@ -104,6 +104,15 @@ def access_resident(staff: Staff, code: str):
     return access_object(staff, Resident.objects.select_related("area"), code=code)
 
 
+def access_data_request(staff: Staff, code: str):
+    from balai.residents.models import DataRequest
+
+    staff.require("view_data_requests")
+    return access_object(
+        staff, DataRequest.objects.select_related("resident__area", "staff"), code=code
+    )
+
+
 def access_membership(staff: Staff, code: str):
     staff.require("view_staff")
     return access_object(staff, Membership.objects.select_related("user"), code=code)

@@ -24,6 +24,11 @@ CAPABILITIES: dict[str, set[str]] = {
     "manage_residents": OFFICE,
     # Seeing a full NIK/KK is logged and limited to those who sign or check letters.
     "reveal_nik": {Role.KASI_PELAYANAN, Role.SEKDES, Role.KADES},
+    # Residents' UU PDP requests (a copy of their data, erasure): the office sees the queue
+    # and records requests made at the counter; an export holds the full NIK/KK and an
+    # erasure cannot be undone, so only those who may reveal a NIK carry them out.
+    "view_data_requests": OFFICE,
+    "handle_data_requests": {Role.KASI_PELAYANAN, Role.SEKDES, Role.KADES},
     # Village profile, office hours, areas and staff.
     "manage_village": {Role.OPERATOR, Role.SEKDES, Role.KADES},
     "view_staff": OFFICE | {Role.PENDAMPING, Role.DPL},

@@ -70,6 +70,7 @@ class InfoForm(Form):
         ]
         if Faq.objects.filter(village=turn.village, is_active=True).exists():
             topics.append(("faq", "Tanya jawab", "Pertanyaan yang sering diajukan"))
+        topics.append(("data", "Data pribadi saya", "Minta salinan atau penghapusan"))
         return [
             s.ChoiceStep(
                 key="topic",
@@ -94,6 +95,10 @@ class InfoForm(Form):
             letter = LetterType.objects.filter(village=turn.village, slug=data["letter"]).first()
             if letter is not None:
                 turn.say(requirements_message(letter, turn.village))
+        elif data["topic"] == "data":
+            from balai.residents.chat import start
+
+            start(turn)  # the UU PDP requests (balai.residents.chat)
         else:
             faq = Faq.objects.filter(village=turn.village, code=data["faq"]).first()
             if faq is not None:

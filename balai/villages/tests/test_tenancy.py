@@ -69,6 +69,12 @@ def issued_of(village):
     return do_issue_letter(request_of(village), signer=kades)
 
 
+def data_request_of(village):
+    from balai.residents.privacy import do_receive_data_request
+
+    return do_receive_data_request(village.residents.first(), "export")[0]
+
+
 def conversation_of(village):
     from balai.conversations.models import Conversation
 
@@ -323,6 +329,11 @@ OBJECT_KWARGS = {
     "residents:verify_queue": lambda v: {},
     "residents:verify": lambda v: {"code": v.residents.first().code},
     "residents:merge": lambda v: {"code": v.residents.first().code},
+    "residents:data_requests": lambda v: {},
+    "residents:data_request": lambda v: {"code": data_request_of(v).code},
+    "residents:data_request_process": lambda v: {"code": data_request_of(v).code},
+    "residents:data_request_refuse": lambda v: {"code": data_request_of(v).code},
+    "residents:data_request_record": lambda v: {"code": v.residents.first().code},
     "complaint_desk:detail": lambda v: {"code": complaint_of(v).code},
     "complaint_desk:action": lambda v: {"code": complaint_of(v).code, "action": "catatan"},
     "inbox:detail": lambda v: {"code": conversation_of(v).resident.code},
@@ -462,6 +473,9 @@ POST_ONLY = {
     "complaints:category_move",
     "residents:import_confirm",
     "residents:verify",
+    "residents:data_request_process",
+    "residents:data_request_refuse",
+    "residents:data_request_record",
     "announcements:review",
     "announcements:action",
     "programmes:consent_request",
