@@ -289,6 +289,8 @@ def seed(stdout=None) -> list[Village]:
         seed_market(village, rng)
         seed_history(village)
         seed_news(village)
+        seed_outcomes(village)
+        seed_followup(village)
     return villages
 
 
@@ -321,6 +323,20 @@ def seed_market(village: Village, rng: random.Random) -> None:
     from balai.market.demo import seed_market as seed
 
     seed(village, rng)
+
+
+def seed_outcomes(village: Village) -> None:
+    """Indicators with baselines and targets on the demo programmes (after their data)."""
+    from balai.outcomes.demo import seed_outcomes as seed
+
+    seed(village)
+
+
+def seed_followup(village: Village) -> None:
+    """A finished programme with months of follow-up check-ins (after the market's sales)."""
+    from balai.programmes.demo import seed_followup as seed
+
+    seed(village)
 
 
 def seed_programmes(village: Village, rng: random.Random) -> None:
