@@ -135,9 +135,25 @@ def _record(request, action: str, *, actor=None, note="", internal=False, media=
     return event
 
 
+# What the console's note fields allow: a note to the resident goes out as one WhatsApp
+# message; an internal note only shows on the request's page.
+NOTE_MAX = 500
+INTERNAL_NOTE_MAX = 2000
+
+
+def _checked_note(note: str, limit: int = NOTE_MAX) -> str:
+    note = (note or "").strip()
+    if len(note) > limit:
+        raise WorkflowError(
+            f"Catatan terlalu panjang ({len(note)} karakter). Paling banyak {limit} karakter."
+        )
+    return note
+
+
 def do_approve(request, staff, note: str = ""):
     """Take the current step: pass it on to the next stage, or (last stage) sign, which
     issues the letter and delivers it."""
+    note = _checked_note(note)
     with transaction.atomic():
         request = _locked(request)
         if not can_act(staff, request):
@@ -223,7 +239,7 @@ def _send_pdf(request, issued) -> None:
 def do_request_info(request, staff, note: str):
     """Ask the resident for more (a clearer photo, a missing document); the answer lands on
     the request (``do_receive_info``) and it returns to the same stage."""
-    note = note.strip()
+    note = _checked_note(note)
     if not note:
         raise WorkflowError("Tulis data apa yang perlu dilengkapi warga.")
     with transaction.atomic():
@@ -247,7 +263,7 @@ def do_receive_info(request, message) -> None:
 
 
 def do_reject(request, staff, reason: str):
-    reason = reason.strip()
+    reason = _checked_note(reason)
     if not reason:
         raise WorkflowError("Tulis alasan penolakan; warga akan menerimanya.")
     with transaction.atomic():
@@ -272,7 +288,7 @@ def do_mark_picked_up(request, staff):
 
 def do_add_note(request, staff, note: str):
     """An internal note for colleagues: never sent to the resident."""
-    note = note.strip()
+    note = _checked_note(note, INTERNAL_NOTE_MAX)
     if not note:
         raise WorkflowError("Catatan masih kosong.")
     return _record(request, "note", actor=staff.user, note=note, internal=True)
