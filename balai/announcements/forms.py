@@ -17,6 +17,8 @@ IMAGE_MAX = 5 << 20  # what WhatsApp accepts for an image
 IMAGE_SIDE = 1600
 PDF_MAX = 10 << 20
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
+# A few KB of PNG can declare a picture that takes gigabytes to decode: refuse it before.
+IMAGE_MAX_PIXELS = 40_000_000
 
 
 def prepare_image(upload) -> ContentFile:
@@ -30,11 +32,15 @@ def prepare_image(upload) -> ContentFile:
         with Image.open(upload) as image:
             if image.format not in IMAGE_FORMATS:
                 raise forms.ValidationError("Gambar harus JPG, PNG, atau WebP.")
+            if image.width * image.height > IMAGE_MAX_PIXELS:
+                raise forms.ValidationError(
+                    "Ukuran gambar terlalu besar. Pakai foto dari kamera HP biasa."
+                )
             image = ImageOps.exif_transpose(image).convert("RGB")
             image.thumbnail((IMAGE_SIDE, IMAGE_SIDE))
             out = io.BytesIO()
             image.save(out, "JPEG", quality=82, optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
         raise forms.ValidationError("Berkas itu bukan gambar yang bisa dibuka.") from None
     return ContentFile(out.getvalue(), name="gambar.jpg")
 
