@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "balai.accounts.middleware.RequireTwoFactor",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -190,6 +191,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Two-step login (TOTP): wrong codes allowed per user per lockout window; required for every
+# staff member when set (platform operators can also require it per village in the admin).
+TWO_FACTOR_MAX_FAILURES = envint("TWO_FACTOR_MAX_FAILURES", 5, minimum=1)
+TWO_FACTOR_REQUIRED = envbool("TWO_FACTOR_REQUIRED", False)
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

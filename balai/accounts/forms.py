@@ -53,3 +53,45 @@ class LoginForm(forms.Form):
         from django.conf import settings
 
         return settings.LOGIN_LOCKOUT_MINUTES
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Kode dari aplikasi autentikator"),
+        max_length=20,
+        help_text=_("6 angka. Kehilangan ponsel? Ketik salah satu kode pemulihan Anda."),
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autocapitalize": "none",
+            }
+        ),
+    )
+
+
+class ConfirmCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Kode 6 angka dari aplikasi"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class PasswordCheckForm(forms.Form):
+    password = forms.CharField(
+        label=_("Kata sandi Anda"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Kata sandi salah."))
+        return password

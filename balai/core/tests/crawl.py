@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from balai.villages.tests import test_tenancy as tenancy
 
@@ -148,6 +148,11 @@ PUBLIC_KWARGS = {
     "accounts:login": lambda v: {},
     "accounts:logout": lambda v: {},
     "accounts:password_change": lambda v: {},
+    "accounts:login_code": lambda v: {},
+    "accounts:account": lambda v: {},
+    "accounts:two_factor_setup": lambda v: {},
+    "accounts:two_factor_recovery": lambda v: {},
+    "accounts:two_factor_disable": lambda v: {},
     "villages:home": lambda v: {},
     "whatsapp:webhook": lambda v: {},
     "letter_requests:download": download_of,
@@ -192,7 +197,11 @@ PUBLIC_KWARGS = {
 }
 
 # Public pages that answer only some methods whatever the object.
-PUBLIC_POST_ONLY = {"accounts:logout"}
+PUBLIC_POST_ONLY = {
+    "accounts:logout",
+    "accounts:two_factor_recovery",
+    "accounts:two_factor_disable",
+}
 
 
 def fill(name: str, village) -> dict:
@@ -326,3 +335,28 @@ def body(response) -> bytes:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content)
     return response.content
+
+
+NOT_HTML = (".pdf", ".png", ".jpg", ".zip", ".csv", ".docx", ".xlsx", ".svg", ".ics", ".json",
+            ".txt", ".webp", "/foto")  # fmt: skip
+
+
+def post_forms(client, village) -> dict[str, list[Form]]:
+    """Every POST form on every page of ``village`` that renders HTML (staff and public),
+    by the name of the URL the form posts to, as ``client`` sees them."""
+    found: dict[str, list[Form]] = {}
+    for name in [*tenancy.OBJECT_KWARGS, *PUBLIC_KWARGS]:
+        if name in tenancy.POST_ONLY or name in PUBLIC_POST_ONLY:
+            continue
+        url = reverse(name, kwargs=fill(name, village))
+        if url.endswith(NOT_HTML):
+            continue
+        response = client.get(url)
+        if response.status_code != 200 or not is_html(response):
+            continue
+        for form in parse(url, body(response).decode()).forms:
+            if form.method != "post" or form.action.startswith("/keluar/"):
+                continue
+            target = resolve(form.action.split("?")[0])
+            found.setdefault(target.view_name, []).append(form)
+    return found
