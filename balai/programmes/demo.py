@@ -7,6 +7,7 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.db import models
 from django.utils import timezone
 
 from balai.programmes import consent
@@ -330,3 +331,266 @@ def seed_programmes(village, rng: random.Random) -> Programme | None:
         "siapkan rekap pre-test dan post-test untuk laporan akhir.",
     )
     return programme
+
+
+# --- the finished programme and its monthly follow-up (balai.programmes.followup) ---------
+
+FINISHED = {
+    "title": "Pelatihan Media Sosial untuk UMKM",
+    "purpose": "Ruang Komunitas Digital desa melatih pelaku usaha memakai media sosial untuk "
+    "berjualan: memotret produk, menulis keterangan dan harga, dan melayani pesanan. Sesudah "
+    "pelatihan, pendamping menanyakan penjualan peserta setiap bulan lewat WhatsApp.",
+    "objectives": [
+        "Peserta memahami cara memasarkan produk di media sosial.",
+        "Penjualan peserta lewat platform digital meningkat dibanding sebelum pelatihan.",
+    ],
+    "target_group": "pelaku UMKM",
+    "university": "Ruang Komunitas Digital Desa",
+    "cohort": "Program Desa Cerdas",
+    "question": "Berapa pesanan yang datang lewat media sosial atau WhatsApp bulan itu?",
+    "quiz": [
+        (
+            "Foto produk yang menarik pembeli diambil…",
+            ["Di tempat terang dengan latar polos", "Di tempat gelap", "Dari jauh sekali"],
+            0,
+        ),
+        (
+            "Keterangan produk sebaiknya memuat…",
+            ["Nama, harga, dan cara memesan", "Hanya nama produk", "Tidak perlu keterangan"],
+            0,
+        ),
+        (
+            "Pembeli bertanya di WhatsApp, sebaiknya…",
+            ["Dibalas secepatnya dengan ramah", "Dibalas minggu depan", "Tidak dibalas"],
+            0,
+        ),
+        (
+            "Agar unggahan mudah ditemukan pembeli, gunakan…",
+            ["Tagar (#) yang sesuai", "Huruf kapital semua", "Tanpa keterangan"],
+            0,
+        ),
+    ],
+}
+
+
+def seed_followup(village, rng: random.Random | None = None) -> Programme | None:
+    """A short training that ended months ago, whose participants are the village's
+    sellers and two traders without a catalogue, with pre/post tests and monthly check-ins
+    since. A seller's reported month is what the market demo's sales hold for that month
+    (their daily reports are part of the total), so the market's figures and the
+    check-ins agree; the two without a catalogue have theirs on the check-in only. Runs
+    after the market demo (and after the outcomes demo, whose indicators belong to the
+    running programme)."""
+    from balai.market.models import Seller
+    from balai.market.sales import add_months, month_end
+
+    rng = rng or random.Random(f"followup-{village.slug}")
+    running = Programme.objects.filter(village=village).order_by("starts_on").first()
+    if (
+        running is None
+        or Programme.objects.filter(village=village, title=FINISHED["title"]).exists()
+    ):
+        return None
+    # The running programmes are asked monthly after they end, too.
+    Programme.objects.filter(village=village).update(
+        followup_months=6, followup_question=FINISHED["question"]
+    )
+    today = village.local_now().date()
+    # The market demo's sales start here (balai.market.demo._sales).
+    first = (today.replace(day=1) - dt.timedelta(days=160)).replace(day=1)
+    starts = add_months(first, 1) + dt.timedelta(days=4)
+    facilitator = running.facilitators.order_by("pk").first()
+    programme = Programme.objects.create(
+        village=village,
+        title=FINISHED["title"],
+        purpose=FINISHED["purpose"],
+        objectives=FINISHED["objectives"],
+        target_group=FINISHED["target_group"],
+        starts_on=starts,
+        ends_on=month_end(starts),
+        university=FINISHED["university"],
+        cohort=FINISHED["cohort"],
+        reminder_offsets=[24 * 60, 60],
+        followup_months=6,
+        # Asked a few days ago, so the newest month shows every state on the first run.
+        followup_day=min(max(today.day - 4, 1), 28),
+        followup_question=FINISHED["question"],
+        created_by=facilitator,
+    )
+    if facilitator:
+        programme.facilitators.add(facilitator)
+    programme.supervisors.set(running.supervisors.all())
+
+    sellers = {
+        s.resident_id: s for s in Seller.objects.filter(village=village).select_related("resident")
+    }
+    others = [
+        p.resident
+        for p in running.participants.select_related("resident").order_by("pk")
+        if p.resident_id not in sellers
+    ][:2]
+    residents = [s.resident for s in sellers.values()] + others
+    participants = []
+    for i, resident in enumerate(residents):
+        source = running.participants.filter(resident=resident).first()
+        participant = Participant.objects.create(
+            programme=programme,
+            resident=resident,
+            business=source.business if source else sellers[resident.pk].business_name,
+            age_group=source.age_group if source else "",
+            area=resident.area,
+            added_by=facilitator,
+        )
+        asked = dt.datetime.combine(starts - dt.timedelta(days=6), dt.time(10), tzinfo=village.tz)
+        answered = asked + dt.timedelta(hours=rng.randint(1, 30))
+        ConsentEvent.objects.create(
+            participant=participant,
+            kind="requested",
+            text=consent.request_text(participant),
+            at=asked,
+        )
+        ConsentEvent.objects.create(
+            participant=participant,
+            kind="given",
+            text="Bersedia",
+            wamid=f"wamid.demofu{village.pk}{i}",
+            at=answered,
+        )
+        participant.consent, participant.consent_at = ConsentState.GIVEN, answered
+        participant.save(update_fields=["consent", "consent_at"])
+        participants.append(participant)
+
+    sessions = [
+        ("Memotret produk dan menulis keterangan", 0),
+        ("Melayani pesanan lewat WhatsApp", 7),
+    ]
+    for title, day in sessions:
+        start = dt.datetime.combine(starts + dt.timedelta(days=day), dt.time(9), village.tz)
+        activity = programme.activities.create(
+            title=title, starts_at=start, ends_at=start + dt.timedelta(hours=3),
+            place="Ruang Komunitas Digital, balai desa",
+        )  # fmt: skip
+        for participant in participants:
+            came = rng.random() < 0.9
+            Attendance.objects.create(
+                activity=activity, participant=participant, answer="coming" if came else "",
+                answered_at=start - dt.timedelta(hours=20) if came else None, present=came,
+                marked_by=facilitator, marked_at=start + dt.timedelta(hours=3),
+            )  # fmt: skip
+        LogEntry.objects.create(
+            programme=programme, date=start.date(), author=facilitator,
+            text=f"{title}: peserta praktik langsung dengan ponsel masing-masing.",
+        )  # fmt: skip
+    begin = dt.datetime.combine(starts, dt.time(8), village.tz)
+    _seed_quizzes(programme, participants, FINISHED["quiz"], begin, begin + dt.timedelta(days=8),
+                  (0.4, 0.85), rng)  # fmt: skip
+
+    _checkin_history(programme, participants, sellers, rng)
+    return programme
+
+
+def _checkin_history(programme, participants, sellers, rng) -> None:
+    """Every month asked so far, as the periodic job and the answers would have left it:
+    most answered (some after a reminder), some reminded and closed unanswered, the month
+    asked last still open for some; the last participant stopped with *berhenti* during the
+    second month."""
+    from balai.market.models import Sale
+    from balai.market.sales import month_end
+    from balai.programmes import followup
+    from balai.programmes.models import CheckIn
+
+    village, now = programme.village, timezone.now()
+    asked_months = [m for m in followup.periods(programme) if followup.ask_at(programme, m) <= now]
+    stopper = participants[-1]
+    rows = []
+    for n, period in enumerate(asked_months):
+        asked = followup.ask_at(programme, period)
+        elapsed = now - asked
+        latest = n == len(asked_months) - 1
+        for participant in participants:
+            if participant == stopper and n > 1:
+                break
+            c = CheckIn(
+                village=village, programme=programme, participant=participant, period=period,
+                asked_at=asked, step="",
+            )  # fmt: skip
+            delay = dt.timedelta(hours=rng.randint(2, 150))
+            if participant == stopper and n == 1:
+                c.state = CheckIn.State.STOPPED
+            elif rng.random() < (0.7 if latest else 0.85) and delay < elapsed:
+                c.reminders = min(followup.MAX_REMINDERS, int(delay / followup.REMIND_AFTER))
+                if c.reminders:
+                    c.last_reminded_at = asked + followup.REMIND_AFTER * c.reminders
+                c.state, c.answered_at = CheckIn.State.ANSWERED, asked + delay
+                seller = sellers.get(participant.resident_id)
+                if seller is None:
+                    c.sales_amount = rng.choice([0, 350_000, 600_000, 750_000, 1_200_000])
+                else:  # the month's total of the market's records (daily reports included)
+                    month = Sale.objects.filter(
+                        seller=seller, sold_on__gte=period, sold_on__lte=month_end(period)
+                    )
+                    c.sales_amount = month.aggregate(total=models.Sum("amount"))["total"] or 0
+                c.sales_text = _spoken(c.sales_amount, rng)
+                orders = rng.choice([0, 1, 2, 3, 4, 6])
+                c.custom_answer = ["belum ada", f"{orders}", f"{orders} pesanan", f"ada {orders}"][
+                    min(orders, 3)
+                ]
+                c.custom_value = followup.parse_number(c.custom_answer) or 0
+            else:  # not (yet) answered: reminded as the periodic job does, then closed
+                c.reminders = min(followup.MAX_REMINDERS, int(elapsed / followup.REMIND_AFTER))
+                if c.reminders:
+                    c.last_reminded_at = asked + followup.REMIND_AFTER * c.reminders
+                if elapsed >= followup.CLOSE_AFTER:
+                    c.state = CheckIn.State.SKIPPED
+                else:
+                    c.state = CheckIn.State.REMINDED if c.reminders else CheckIn.State.ASKED
+                    c.step = followup.SALES
+            rows.append(c)
+    CheckIn.objects.bulk_create(rows)
+    if len(asked_months) > 1:
+        at = followup.ask_at(programme, asked_months[1]) + dt.timedelta(hours=5)
+        ConsentEvent.objects.create(participant=stopper, kind="withdrawn", text="berhenti", at=at)
+        Participant.objects.filter(pk=stopper.pk).update(
+            consent=ConsentState.WITHDRAWN, consent_at=at
+        )
+
+
+def _spoken(amount: int, rng: random.Random) -> str:
+    """How a participant would type the figure."""
+    if amount == 0:
+        return rng.choice(["0", "tidak ada penjualan", "belum ada yang laku"])
+    if amount >= 1_000_000:
+        return f"{amount / 1_000_000:.1f} juta".replace(".", ",").replace(",0 ", " ")
+    return f"{amount // 1000}rb"
+
+
+def _seed_quizzes(programme, participants, questions, pre_at, post_at, rates, rng) -> None:
+    """A pre-test and a post-test with the same questions, finished by every participant."""
+    for kind, when, base in [
+        (Quiz.Kind.PRE, pre_at, rates[0]),
+        (Quiz.Kind.POST, post_at, rates[1]),
+    ]:
+        quiz = Quiz.objects.create(
+            programme=programme, kind=kind, pass_mark=75,
+            title=f"{'Pre' if kind == 'pre' else 'Post'}-test {programme.title}",
+            opened_at=when, closed_at=when + dt.timedelta(days=2),
+        )  # fmt: skip
+        made = [
+            Question.objects.create(quiz=quiz, position=i, text=t, choices=c, correct=k)
+            for i, (t, c, k) in enumerate(questions)
+        ]
+        for participant in participants:
+            started = when + dt.timedelta(hours=rng.randint(1, 30))
+            attempt = Attempt.objects.create(
+                quiz=quiz, participant=participant, started_at=started,
+                finished_at=started + dt.timedelta(minutes=5),
+            )  # fmt: skip
+            right = 0
+            for question in made:
+                correct = rng.random() < base
+                right += correct
+                Answer.objects.create(
+                    attempt=attempt, question=question, is_correct=correct, answered_at=started,
+                    choice=question.correct if correct else (question.correct + 1) % 3,
+                )  # fmt: skip
+            Attempt.objects.filter(pk=attempt.pk).update(score=score_of(right, len(made)))
