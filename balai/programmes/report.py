@@ -34,6 +34,7 @@ from balai.whatsapp.models import Media
 PHOTO_PX = 1200  # long side of a photo in the documents: sharp at 15 cm, small files
 PHOTO_QUALITY = 80
 IMAGE_SCHEME = "balai-foto:"
+CHART_SCHEME = "balai-grafik:"  # the outcome charts (PNG), also from memory
 SALES_PENDING = (
     "Hasil penjualan peserta akan tampil di bagian ini setelah modul UMKM mencatat "
     "penjualan mereka. Laporan ini belum memuat angka penjualan apa pun."
@@ -252,6 +253,8 @@ class Report:
     comments: list[tuple[str, str, str, str]]
     register: list[ConsentRow]
     withdrawn_note: str = ""
+    # Section 9 from the outcome indicators (balai.outcomes.report), when there are some.
+    outcomes: object = None
 
     @property
     def figures(self) -> list[Figure]:
@@ -544,22 +547,34 @@ def build_report(programme: Programme) -> Report:
         comments=comments,
         register=register,
         withdrawn_note=WITHDRAWN_NOTE.format(n=withdrawn) if withdrawn else "",
+        outcomes=_outcomes(programme),
     )
+
+
+def _outcomes(programme: Programme):
+    from balai.outcomes.report import section
+
+    return section(programme)
 
 
 # --- renderers --------------------------------------------------------------------------------
 
 
-def render_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
+def render_pdf(
+    html: str, images: dict[str, bytes] | None = None, charts: dict[str, bytes] | None = None
+) -> bytes:
     """WeasyPrint, reaching nothing but the report's own photos (``balai-foto:<n>``, from
     memory): no network, no files, as letters are rendered."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    images = images or {}
+    images, charts = images or {}, charts or {}
 
     class PhotoFetcher(URLFetcher):
         def fetch(self, url, headers=None):
+            if url.startswith(CHART_SCHEME) and url.removeprefix(CHART_SCHEME) in charts:
+                body = charts[url.removeprefix(CHART_SCHEME)]
+                return URLFetcherResponse(url, body, {"Content-Type": "image/png"})
             body = (
                 images.get(url.removeprefix(IMAGE_SCHEME)) if url.startswith(IMAGE_SCHEME) else None
             )
@@ -573,7 +588,8 @@ def render_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
 
 def report_pdf(report: Report) -> bytes:
     html = render_to_string("programmes/pdf/report.html", {"r": report})
-    return render_pdf(html, {str(f.number): f.jpeg for f in report.figures if f.jpeg})
+    charts = report.outcomes.images if report.outcomes else {}
+    return render_pdf(html, {str(f.number): f.jpeg for f in report.figures if f.jpeg}, charts)
 
 
 def consent_pdf(programme: Programme) -> bytes:
@@ -807,7 +823,12 @@ def report_docx(report: Report) -> bytes:
         doc.add_paragraph("Program ini belum memakai kuis.")
 
     doc.add_heading("9. Hasil Penjualan", level=1)
-    doc.add_paragraph(report.sales_note)
+    if report.outcomes:
+        from balai.outcomes.report import write_docx
+
+        write_docx(doc, report.outcomes, table)
+    else:
+        doc.add_paragraph(report.sales_note)
 
     doc.add_heading("10. Catatan Harian (Logbook)", level=1)
     if report.log:
