@@ -99,6 +99,46 @@ def enqueue_durably(t, *args, **kwargs) -> None:
         enqueue_on_commit(t, *args, **kwargs)
 
 
+def enqueue_many_durably(t, calls: list[tuple]) -> None:
+    """``enqueue_durably(t, *args)`` for each ``args`` in ``calls``; with the database backend
+    all the task rows are one multi-row INSERT (the webhook's group commit)."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    backend = t.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        for args in calls:
+            enqueue_on_commit(t, *args)
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    from balai.lib.sql import insert_rows
+
+    insert_rows(DBTaskResult, [_db_task_row(backend, t, args, {}) for args in calls])
+
+
+def _db_task_row(backend, t, args, kwargs) -> dict:
+    from django.tasks.base import TaskResultStatus
+    from django.utils.json import normalize_json
+    from django_tasks_db.models import get_date_max
+
+    backend.validate_task(t)
+    return {
+        "id": backend._get_id(),
+        "status": TaskResultStatus.READY,
+        "enqueued_at": timezone.now(),
+        "args_kwargs": normalize_json({"args": list(args), "kwargs": kwargs}),
+        "priority": t.priority,
+        "task_path": t.module_path,
+        "queue_name": t.queue_name,
+        "backend_name": backend.alias,
+        "run_after": t.run_after or get_date_max(),
+        "worker_ids": [],
+        "return_value": None,
+        "exception_class_path": "",
+        "traceback": "",
+    }
+
+
 def _insert_db_task(backend, t, args, kwargs) -> None:
     """The row ``DatabaseBackend.enqueue`` would write, in one direct INSERT.
 
@@ -107,31 +147,11 @@ def _insert_db_task(backend, t, args, kwargs) -> None:
     The columns are django-tasks-db's own; ``test_worker_killed`` runs its real worker on
     rows written here.
     """
-    from django.tasks.base import TaskResultStatus
-    from django.utils.json import normalize_json
-    from django_tasks_db.models import DBTaskResult, get_date_max
+    from django_tasks_db.models import DBTaskResult
 
     from balai.lib.sql import insert_row
 
-    backend.validate_task(t)
-    insert_row(
-        DBTaskResult,
-        {
-            "id": backend._get_id(),
-            "status": TaskResultStatus.READY,
-            "enqueued_at": timezone.now(),
-            "args_kwargs": normalize_json({"args": list(args), "kwargs": kwargs}),
-            "priority": t.priority,
-            "task_path": t.module_path,
-            "queue_name": t.queue_name,
-            "backend_name": backend.alias,
-            "run_after": t.run_after or get_date_max(),
-            "worker_ids": [],
-            "return_value": None,
-            "exception_class_path": "",
-            "traceback": "",
-        },
-    )
+    insert_row(DBTaskResult, _db_task_row(backend, t, args, kwargs))
 
 
 def defer(t, seconds: float, *args, **kwargs) -> bool:

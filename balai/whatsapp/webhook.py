@@ -12,21 +12,33 @@ import hmac
 import json
 import logging
 import re
+import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    transaction,
+)
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseForbidden
+from django.middleware.security import SecurityMiddleware
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from balai.core.jobs import enqueue_durably
+from balai.core.jobs import enqueue_many_durably
 from balai.whatsapp.models import InboundMessage, StatusEvent, WebhookProblem, WhatsAppNumber
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 3 * 1024 * 1024  # Meta: "payloads can be up to 3 MB"
+PATH = "/whatsapp/webhook"  # balai/whatsapp/urls.py; balai/wsgi.py routes POSTs here directly
 
 
 def signature_valid(body: bytes, header: str) -> bool:
@@ -74,6 +86,30 @@ def webhook(request):
         logger.exception("webhook not stored; asking Meta to retry")
         return HttpResponse("Temporarily unavailable", status=503)
     return HttpResponse("OK")
+
+
+class WebhookHandler(WSGIHandler):
+    """Django's WSGI handler for ``POST /whatsapp/webhook`` alone (``balai/wsgi.py`` sends those
+    requests here). The same request cycle as every other request — the request_started and
+    request_finished signals, so database connections are reused and closed as usual, and an
+    uncaught error becomes Django's logged 500 — but of the middleware only what applies to a
+    signed server-to-server POST: SecurityMiddleware (HTTPS redirect, security headers) and
+    the ``ALLOWED_HOSTS`` check that CommonMiddleware makes (a bad Host → 400). Sessions,
+    authentication, messages, locale, CSP, CSRF (the view is csrf_exempt: the signature is
+    the check), WhiteNoise and URL resolution do nothing for it."""
+
+    def load_middleware(self, is_async=False):
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        self._middleware_chain = convert_exception_to_response(
+            SecurityMiddleware(convert_exception_to_response(self._webhook))
+        )
+
+    @staticmethod
+    def _webhook(request):
+        request.get_host()  # raises DisallowedHost (→ 400) as CommonMiddleware would
+        return webhook(request)
 
 
 def _raw_text(body: bytes) -> str:
@@ -176,6 +212,9 @@ def ingest(body: bytes) -> list[int]:
             phone_ids.add(metadata["phone_number_id"])
     numbers = numbers_by_id(phone_ids)
 
+    rows = _plain_message_rows(values, numbers)
+    if rows is not None:
+        return GROUP_COMMIT.write(rows)
     new_ids = []
     with transaction.atomic():
         for value in values:
@@ -204,9 +243,32 @@ def ingest(body: bytes) -> list[int]:
         if new_ids:
             from balai.whatsapp.inbox import process_inbound
 
-            for message_id in new_ids:
-                enqueue_durably(process_inbound, message_id)
+            enqueue_many_durably(process_inbound, [(i,) for i in new_ids])
     return new_ids
+
+
+def _plain_message_rows(values, numbers) -> list[dict] | None:
+    """The InboundMessage rows of a body that carries only well-formed messages to known
+    numbers (the common case), or None when anything else needs the full path."""
+    rows = []
+    for value in values:
+        if value.get("statuses") or value.get("errors"):
+            return None
+        metadata = value.get("metadata")
+        phone_id = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+        number = numbers.get(phone_id) if isinstance(phone_id, str) else None
+        if number is None:
+            return None
+        messages = value.get("messages")
+        if not isinstance(messages, list):
+            continue
+        contacts = _contacts(value)
+        for message in messages:
+            row = _message_row(number, contacts, message)
+            if isinstance(row, str):
+                return None
+            rows.append(row)
+    return rows
 
 
 # phone_number_id → (expiry, number): saves a query per webhook. Only known numbers are
@@ -249,51 +311,48 @@ def _contacts(value) -> dict:
     return found
 
 
+def _message_row(number, contacts, message) -> dict | str:
+    """The InboundMessage values of one ``messages[]`` element, or why it cannot be stored."""
+    if (
+        not isinstance(message, dict)
+        or not isinstance(message.get("id"), str)
+        or not message["id"]
+        or len(message["id"]) > 200
+    ):
+        return "message without an id"
+    wa_id = message.get("from") if isinstance(message.get("from"), str) else ""
+    user_id = message.get("from_user_id") if isinstance(message.get("from_user_id"), str) else ""
+    contact = contacts.get(wa_id) or contacts.get(user_id) or {}
+    user_id = user_id or contact.get("user_id", "")
+    wa_id = wa_id or contact.get("wa_id", "")
+    if not (wa_id or user_id):
+        return "message without a sender"
+    kind = message.get("type") if isinstance(message.get("type"), str) else "unknown"
+    return {
+        "village_id": number.village_id,
+        "number_id": number.id,
+        "wamid": message["id"],
+        "wa_id": wa_id[:40],
+        "user_id": user_id[:140],
+        "profile_name": contact.get("name", ""),
+        "type": kind[:30],
+        "message": message,
+        "sent_at": _parse_time(message.get("timestamp")),
+    }
+
+
 def _store_messages(number, value) -> list[int]:
     contacts = _contacts(value)
     new_ids = []
     messages = value.get("messages")
     for message in messages if isinstance(messages, list) else []:
-        if (
-            not isinstance(message, dict)
-            or not isinstance(message.get("id"), str)
-            or not message["id"]
-            or len(message["id"]) > 200
-        ):
+        row = _message_row(number, contacts, message)
+        if isinstance(row, str):
             _problem(
-                WebhookProblem.Kind.UNREADABLE,
-                {"message": message},
-                number=number,
-                detail="message without an id",
+                WebhookProblem.Kind.UNREADABLE, {"message": message}, number=number, detail=row
             )
             continue
-        wa_id = message.get("from") if isinstance(message.get("from"), str) else ""
-        user_id = (
-            message.get("from_user_id") if isinstance(message.get("from_user_id"), str) else ""
-        )
-        contact = contacts.get(wa_id) or contacts.get(user_id) or {}
-        user_id = user_id or contact.get("user_id", "")
-        wa_id = wa_id or contact.get("wa_id", "")
-        if not (wa_id or user_id):
-            _problem(
-                WebhookProblem.Kind.UNREADABLE,
-                {"message": message},
-                number=number,
-                detail="message without a sender",
-            )
-            continue
-        kind = message.get("type") if isinstance(message.get("type"), str) else "unknown"
-        stored_id = InboundMessage.objects.insert_new(
-            village_id=number.village_id,
-            number_id=number.id,
-            wamid=message["id"],
-            wa_id=wa_id[:40],
-            user_id=user_id[:140],
-            profile_name=contact.get("name", ""),
-            type=kind[:30],
-            message=message,
-            sent_at=_parse_time(message.get("timestamp")),
-        )
+        stored_id = InboundMessage.objects.insert_new(**row)
         if stored_id is not None:  # None: a redelivery, stored and queued the first time
             new_ids.append(stored_id)
     return new_ids
@@ -323,3 +382,137 @@ def _store_statuses(number, value) -> None:
         except IntegrityError:
             continue
         apply_status(event)
+
+
+# --------------------------------------------------------------------------- group commit
+class _Pending:
+    __slots__ = ("done", "error", "ids", "rows")
+
+    def __init__(self, rows):
+        self.rows, self.ids, self.error, self.done = rows, [], None, False
+
+
+class GroupCommit:
+    """Concurrent webhooks of one process share one transaction.
+
+    A request hands its message rows over and waits. If no batch is being written, it becomes
+    the writer: it takes every row queued so far (its own and those of the requests waiting
+    behind it) and writes them with one multi-row INSERT for the messages, one for their
+    tasks and one COMMIT, on its own database connection; then it wakes the others. Requests
+    that arrive meanwhile queue up for the next batch, so batches grow with the load and a
+    lone request waits for nobody. Each request answers only after the commit that holds its
+    rows. If a batch fails, each request's rows are retried in a transaction of their own,
+    so one bad row fails only its own request.
+    """
+
+    def __init__(self):
+        self._cv = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
+        self.batches = 0  # counters for tests and profiling
+        self.requests = 0
+
+    def write(self, rows: list[dict]) -> list[int]:
+        """Store ``rows`` (InboundMessage values); return the ids of the new ones."""
+        if not rows:
+            return []
+        if transaction.get_connection().in_atomic_block:
+            # Inside a caller's transaction (tests, scripts): write there, alone.
+            pending = _Pending(rows)
+            self._write([pending])
+            return self._result(pending)
+        pending = _Pending(rows)
+        with self._cv:
+            self._queue.append(pending)
+            while self._writing and not pending.done:
+                self._cv.wait()
+            if pending.done:
+                return self._result(pending)
+            self._writing = True
+            batch, self._queue = self._queue, []
+        try:
+            self._write(batch)
+        finally:
+            with self._cv:
+                self._writing = False
+                self._cv.notify_all()
+        return self._result(pending)
+
+    @staticmethod
+    def _result(pending: _Pending) -> list[int]:
+        if pending.error is not None:
+            raise pending.error
+        return pending.ids
+
+    def _write(self, batch: list[_Pending]) -> None:
+        self.batches += 1
+        self.requests += len(batch)
+        try:
+            try:
+                self._insert_reconnecting(batch)
+            except DatabaseError:
+                if len(batch) == 1:
+                    raise
+                logger.warning("webhook batch of %s failed; writing each alone", len(batch))
+                for pending in batch:
+                    try:
+                        self._insert([pending])
+                    except DatabaseError as e:
+                        pending.error = e
+        except BaseException as e:
+            for pending in batch:
+                pending.error = pending.error or e
+        finally:
+            for pending in batch:
+                pending.done = True
+
+    def _insert_reconnecting(self, batch: list[_Pending]) -> None:
+        """``_insert``, once more on a new connection if the kept one turns out to be dead.
+
+        This replaces the health check (``CONN_HEALTH_CHECKS``: a ``SELECT 1`` round trip
+        before the first query of every request) for the batch's connection. Retrying is safe
+        even if a lost COMMIT had in fact succeeded: the wamids are then found stored, and
+        their tasks were committed with them."""
+        connection = transaction.get_connection()
+        if connection.in_atomic_block:
+            self._insert(batch)
+            return
+        reused = connection.connection is not None
+        connection.health_check_done = True
+        try:
+            self._insert(batch)
+        except (OperationalError, InterfaceError):
+            if not reused:
+                raise
+            logger.warning("webhook batch: database connection lost; reconnecting once")
+            connection.close()
+            self._insert(batch)
+
+    @staticmethod
+    def _insert(batch: list[_Pending]) -> None:
+        from balai.lib.sql import insert_rows
+        from balai.whatsapp.inbox import process_inbound
+
+        now = timezone.now()
+        rows = []
+        for pending in batch:
+            for row in pending.rows:
+                rows.append(
+                    {**row, "received_at": now, "state": "received", "attempts": 0, "error": ""}
+                )
+        with transaction.atomic():
+            stored = dict(
+                (wamid, pk)
+                for pk, wamid in insert_rows(
+                    InboundMessage, rows, skip_conflict_on="wamid", returning=("id", "wamid")
+                )
+            )
+            new_ids = []
+            for pending in batch:
+                pending.ids = [pk for row in pending.rows if (pk := stored.pop(row["wamid"], None))]
+                new_ids += pending.ids
+            enqueue_many_durably(process_inbound, [(pk,) for pk in new_ids])
+
+
+GROUP_COMMIT = GroupCommit()
+
