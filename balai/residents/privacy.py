@@ -702,12 +702,16 @@ def _erase_everywhere(resident: Resident) -> dict[str, int]:
         message={"erased": True}, edited_message=None, profile_name="", wa_id="", user_id=""
     )
     # The notice queued a moment ago must still reach the number; everything else sent to
-    # the person keeps its time and state only.
+    # the person keeps its time and state only (``to`` may not be empty).
     outbound = OutboundMessage.objects.filter(resident=resident).exclude(
         state__in=[OutboundMessage.State.QUEUED, OutboundMessage.State.SENDING]
     )
     counts["messages_out"] = outbound.update(
-        payload={"erased": True}, to="", template_values={}, waiting_payload=None, waiting_kind=""
+        payload={"erased": True},
+        to="dihapus",
+        template_values={},
+        waiting_payload=None,
+        waiting_kind="",
     )
     Contact.objects.filter(resident=resident).update(profile_name="", opt_in_text="")
     Conversation.objects.filter(resident=resident).delete()
