@@ -44,7 +44,7 @@ format: env
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
-test: env browser pdf-libs lint test-sqlite test-postgres  ## the whole suite: SQLite, then PostgreSQL
+test: env browser pdf-libs deploy-tools lint test-sqlite test-postgres  ## the whole suite: SQLite, then PostgreSQL
 
 test-sqlite: env
 	@echo "== Test suite on SQLite"
@@ -83,3 +83,15 @@ bench-console: env  ## console pages with 100,000 residents and 200,000 requests
 .PHONY: bench-broadcast
 bench-broadcast: env  ## a WhatsApp announcement to 10,000 residents at 80 msg/s through the simulator, then with every worker killed half-way (PostgreSQL) -> docs/benchmarks.md
 	$(UV) run python scripts/bench_broadcast.py $(BENCH_ARGS)
+
+.PHONY: deploy-tools check-deploy
+deploy-tools:  ## Debian's nginx (light) for the nginx config test and make check-deploy (root and apt; skipped otherwise)
+	@command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's nginx-light for the deployment tests…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null \
+	      || echo "Could not install nginx-light: the nginx tests will be skipped."; \
+	  else echo "nginx not found and cannot be installed here: the nginx tests will be skipped."; fi; }
+
+check-deploy: env deploy-tools  ## run docs/deploy.md's commands against a temporary PostgreSQL database (CHECK_ARGS=--fast reuses .venv)
+	$(UV) run python scripts/check_deploy.py $(CHECK_ARGS)

@@ -63,6 +63,8 @@ def base_env(tmp: Path, **extra) -> dict:
         TASK_BACKEND="dummy",
         PYTHONWARNINGS="ignore",
     )
+    env.setdefault("SECRET_KEY", "ops-secret-key-" + "s" * 40)
+    env.setdefault("FIELD_ENCRYPTION_KEY", "ops-field-key-" + "f" * 40)
     env.update(extra)
     return env
 
