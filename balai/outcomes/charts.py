@@ -1,7 +1,7 @@
 """Server-rendered charts (matplotlib): SVG for pages, PNG for the programme report.
 
-Drawn at 480×320 px with 12-pt text so that, scaled to a 360-px phone, labels stay
-readable; every chart has its numbers in a table beside it on the page. The house style
+Drawn at 400×300 px with 12-pt text so that, scaled to a 360-px phone (about 330 px
+wide), labels stay about 12 px high; every chart has its numbers in a table beside it on the page. The house style
 and the process-wide lock come from the transparency board (rcParams are global, so one
 chart at a time across both modules).
 """
@@ -12,7 +12,7 @@ import io
 from balai.outcomes.board import MONTH_SHORT, Board, Funnel, Sales, fmt
 from balai.public.transparency import _RC, BRAND, INK, PALE, _chart_lock
 
-SIZE = (480, 320)
+SIZE = (400, 300)
 RC = {**_RC, "font.size": 12}
 MUTED = "#5d6b64"
 BANDS = [(0, 19), (20, 39), (40, 59), (60, 79), (80, 100)]
@@ -151,7 +151,7 @@ def draw_funnel(axes, funnel: Funnel) -> None:
         axes.text(n, y, f" {n}{share}", va="center", fontsize=11)
     axes.set_yticks(list(ys), [s for s, _n in stages], fontsize=11)
     axes.invert_yaxis()
-    axes.set_xlim(0, counts[0] * 1.35)
+    axes.set_xlim(0, counts[0] * 1.6)
     axes.xaxis.set_visible(False)
     axes.spines["bottom"].set_visible(False)
 

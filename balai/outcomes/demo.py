@@ -59,7 +59,8 @@ def seed_outcomes(village) -> list[Indicator]:
             actions.do_set_target(indicator, add_months(end, 3), Decimal(later), facilitator)
         if indicator.kind == Kind.SALES:
             for month in (start, add_months(start, 1)):
-                actions.do_set_target(indicator, month, Decimal(first) * 2 / 3, facilitator)
+                step = Decimal(round(first * 2 / 3, -4))
+                actions.do_set_target(indicator, month, step, facilitator)
     # Knowledge before the training: the share who passed the pre-test is the baseline.
     pairs = learning.pre_post(programme)
     if pairs and pairs[0].paired:
