@@ -1,9 +1,9 @@
 """Server-rendered charts (matplotlib): SVG for pages, PNG for the programme report.
 
 Drawn at 400×300 px with 12-pt text so that, scaled to a 360-px phone (about 330 px
-wide), labels stay about 12 px high; every chart has its numbers in a table beside it on the page. The house style
-and the process-wide lock come from the transparency board (rcParams are global, so one
-chart at a time across both modules).
+wide), labels stay about 12 px high; every chart has its numbers in a table beside it on
+the page. The house style and the process-wide lock come from the transparency board
+(rcParams are global, so one chart at a time across both modules).
 """
 
 import base64

@@ -29,7 +29,8 @@ def fits(page) -> bool:
 
 def charts_drawn(page) -> int:
     return page.evaluate(
-        "[...document.querySelectorAll('img.chart')].filter(i => i.complete && i.naturalWidth > 0).length"
+        "[...document.querySelectorAll('img.chart')]"
+        ".filter(i => i.complete && i.naturalWidth > 0).length"
     )
 
 
