@@ -1,10 +1,20 @@
+import contextlib
+import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError, connections
 
 from balai.core.schedule import run_scheduler
+
+logger = logging.getLogger(__name__)
+# While the database is unreachable the worker waits this long between tries, doubling up to
+# the maximum, instead of exiting (django-tasks-db's loop raises on any database error).
+DB_RETRY_SECONDS = 1.0
+DB_RETRY_MAX_SECONDS = 30.0
 
 
 class Command(BaseCommand):
@@ -58,6 +68,21 @@ class Command(BaseCommand):
                     with_scheduler=True,
                 )
             elif settings.TASK_BACKEND == "db":
+                self.run_db_worker(queues, batch, options["verbosity"], stop)
+            else:
+                self.stderr.write(
+                    f"TASK_BACKEND={settings.TASK_BACKEND} runs tasks in-process; no worker needed."
+                )
+        finally:
+            stop.set()
+
+    def run_db_worker(self, queues: str, batch: bool, verbosity: int, stop) -> None:
+        """django-tasks-db's worker, started again when the database goes away under it (a
+        restart, a failover): the task it was running is picked up again by the sweepers."""
+        delay = DB_RETRY_SECONDS
+        while True:
+            started = time.monotonic()
+            try:
                 call_command(
                     "db_worker",
                     queue_name=queues,
@@ -65,11 +90,21 @@ class Command(BaseCommand):
                     reload=False,
                     interval=0.2,
                     startup_delay=False,
-                    verbosity=options["verbosity"],
+                    verbosity=verbosity,
                 )
-            else:
-                self.stderr.write(
-                    f"TASK_BACKEND={settings.TASK_BACKEND} runs tasks in-process; no worker needed."
+                return
+            except (OperationalError, InterfaceError) as e:
+                if batch:
+                    raise
+                if time.monotonic() - started > 60:
+                    delay = DB_RETRY_SECONDS  # it had been working: a new outage
+                logger.warning(
+                    "database unavailable (%s); the worker tries again in %.0f s",
+                    str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__,
+                    delay,
                 )
-        finally:
-            stop.set()
+                with contextlib.suppress(Exception):
+                    connections.close_all()
+                if stop.wait(delay):
+                    return
+                delay = min(delay * 2, DB_RETRY_MAX_SECONDS)
