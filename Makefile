@@ -7,6 +7,9 @@ UV := python3 -m uv
 endif
 PG_URL ?= postgres://postgres@127.0.0.1:5432/balai_test
 PORT ?= 8000
+# pytest-xdist processes for the suite (one per CPU by default; TEST_PROCS=0 runs in-process).
+TEST_PROCS ?= auto
+PYTEST := $(UV) run pytest -n $(TEST_PROCS) --dist loadfile
 
 .PHONY: demo test test-sqlite test-postgres lint format env browser pdf-libs clean bench-webhook bench-nlu bench-console
 
@@ -48,12 +51,12 @@ test: env browser pdf-libs deploy-tools lint test-sqlite test-postgres  ## the w
 
 test-sqlite: env
 	@echo "== Test suite on SQLite"
-	$(UV) run pytest
+	$(PYTEST)
 
 test-postgres: env
 	@if $(UV) run python scripts/pg_available.py "$${DATABASE_URL:-$(PG_URL)}"; then \
-	  echo "== Test suite on PostgreSQL ($${DATABASE_URL:-$(PG_URL)})"; \
-	  DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(UV) run pytest; \
+	  echo "== Test suite on PostgreSQL ($${DATABASE_URL:-$(PG_URL)}): the tests that use the database"; \
+	  DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(PYTEST); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL is not reachable at $${DATABASE_URL:-$(PG_URL)}: CI needs it." >&2; exit 1; \
 	else \
