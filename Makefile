@@ -98,3 +98,15 @@ deploy-tools:  ## Debian's nginx (light) for the nginx config test and make chec
 
 check-deploy: env deploy-tools  ## run docs/deploy.md's commands against a temporary PostgreSQL database (CHECK_ARGS=--fast reuses .venv)
 	$(UV) run python scripts/check_deploy.py $(CHECK_ARGS)
+
+.PHONY: bench-load
+bench-load: env  ## a storm of signed webhooks (5,000 residents, 20 villages) on PostgreSQL with web and worker processes, database and Redis task backends, then growth 1k → 100k residents -> docs/benchmarks.md
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's wrk (HTTP load generator)…"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; \
+	  fi; \
+	  command -v wrk >/dev/null 2>&1 || { \
+	    echo "bench-load needs wrk (an HTTP load generator) and could not install it:" \
+	      "run as root on Debian/Ubuntu, or install wrk yourself." >&2; exit 1; }; }
+	$(UV) run python scripts/bench_load.py $(BENCH_ARGS)
