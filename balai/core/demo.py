@@ -289,8 +289,8 @@ def seed(stdout=None) -> list[Village]:
         seed_market(village, rng)
         seed_history(village)
         seed_news(village)
-        seed_outcomes(village)
         seed_followup(village)
+        seed_outcomes(village)
     return villages
 
 

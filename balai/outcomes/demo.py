@@ -37,12 +37,82 @@ MANUAL = {
 
 
 def seed_outcomes(village) -> list[Indicator]:
-    programme = Programme.objects.filter(village=village).order_by("starts_on").first()
-    if programme is None or Indicator.objects.filter(village=village).exists():
+    """Indicators on the running demo programme (with a manual one), on the finished one
+    whose participants answer monthly check-ins (when ``seed_followup`` made it), and at
+    village level. Once per village."""
+    from balai.programmes.demo import FINISHED, PROGRAMMES
+
+    if Indicator.objects.filter(village=village).exists():
         return []
-    facilitator = (
-        programme.facilitators.first() or get_user_model().objects.filter(is_staff=True).first()
-    )
+    spec = PROGRAMMES.get(village.slug)
+    running = spec and Programme.objects.filter(village=village, title=spec["title"]).first()
+    finished = Programme.objects.filter(village=village, title=FINISHED["title"]).first()
+    made = []
+    if running:
+        made += _running(village, running)
+    if finished:
+        made += _finished(village, finished)
+    if running or finished:
+        made += _village_level(village, running or finished)
+    return made
+
+
+def _facilitator(programme):
+    return programme.facilitators.first() or get_user_model().objects.filter(is_staff=True).first()
+
+
+def _finished(village, programme) -> list[Indicator]:
+    """A training that ended months ago: the baseline is the month before it (as many
+    months as the market demo has before it), targets for the follow-up months."""
+    facilitator = _facilitator(programme)
+    start, end = month_start(programme.starts_on), month_start(programme.ends_on)
+    baseline = (add_months(start, -1), add_months(start, -1))
+    made = []
+    for kind in actions.STANDARD:
+        spec = ind.SPECS[kind]
+        uses = spec.uses_baseline or kind == Kind.SALES_ROSE
+        made.append(
+            actions.do_save_indicator(
+                Indicator(
+                    village=village, programme=programme, kind=kind, **actions.defaults_for(kind),
+                    baseline_start=baseline[0] if uses else None,
+                    baseline_end=baseline[1] if uses else None,
+                ),
+                facilitator,
+            )
+        )  # fmt: skip
+    facts = ind.load_facts(village, [programme], village.local_now().date())
+    for indicator in made:
+        goal = {Kind.CHECKIN: 70, Kind.SALES_ROSE: 60, Kind.POST_PASS: 80}.get(indicator.kind)
+        if indicator.kind == Kind.SALES:
+            base = ind.compute(Kind.SALES, facts, baseline).baseline or 0
+            goal = max(10_000, round(base * 1.5, -4))
+        if goal is None:
+            continue
+        months = [end] if indicator.kind == Kind.POST_PASS else [
+            add_months(end, n) for n in range(1, 7)
+        ]  # fmt: skip
+        for month in months:
+            actions.do_set_target(indicator, month, Decimal(goal), facilitator)
+    _knowledge_baseline(programme)
+    return made
+
+
+def _knowledge_baseline(programme) -> None:
+    """Knowledge before the training: the share who passed the pre-test is the baseline."""
+    pairs = learning.pre_post(programme)
+    if pairs and pairs[0].paired:
+        share = ind.pct(pairs[0].passed_pre, len(pairs[0].paired))
+        Indicator.objects.filter(programme=programme, kind=Kind.POST_PASS).update(
+            baseline_value=Decimal(str(share)),
+            baseline_start=month_start(programme.starts_on),
+            baseline_end=month_start(programme.starts_on),
+            notes="Baseline: persen peserta yang lulus pre-test.",
+        )
+
+
+def _running(village, programme) -> list[Indicator]:
+    facilitator = _facilitator(programme)
     made = actions.do_add_standard(village, programme, facilitator)
     today = village.local_now().date()
     start, end = month_start(programme.starts_on), month_start(programme.ends_on)
@@ -61,16 +131,7 @@ def seed_outcomes(village) -> list[Indicator]:
             for month in (start, add_months(start, 1)):
                 step = Decimal(round(first * 2 / 3, -4))
                 actions.do_set_target(indicator, month, step, facilitator)
-    # Knowledge before the training: the share who passed the pre-test is the baseline.
-    pairs = learning.pre_post(programme)
-    if pairs and pairs[0].paired:
-        share = ind.pct(pairs[0].passed_pre, len(pairs[0].paired))
-        Indicator.objects.filter(programme=programme, kind=Kind.POST_PASS).update(
-            baseline_value=Decimal(str(share)),
-            baseline_start=month_start(programme.starts_on),
-            baseline_end=month_start(programme.starts_on),
-            notes="Baseline: persen peserta yang lulus pre-test.",
-        )
+    _knowledge_baseline(programme)
     name, unit, values = MANUAL.get(village.slug, MANUAL["pondok"])
     manual = actions.do_save_indicator(
         Indicator(
@@ -95,7 +156,13 @@ def seed_outcomes(village) -> list[Indicator]:
             actions.do_enter_value(
                 manual, month, Decimal(value // 2), facilitator, "gender", "Perempuan"
             )
-    # Village level: every programme of the village together.
+    return [*made, manual]
+
+
+def _village_level(village, programme) -> list[Indicator]:
+    """Every programme of the village together; baseline before the given programme."""
+    facilitator = _facilitator(programme)
+    end = month_start(programme.ends_on)
     village_made = []
     for kind in (Kind.SALES, Kind.SALES_ROSE, Kind.POST_PASS, Kind.CATALOGUE):
         spec = ind.SPECS[kind]
@@ -115,4 +182,4 @@ def seed_outcomes(village) -> list[Indicator]:
         if goal is not None:
             actions.do_set_target(indicator, dt.date(end.year, 12, 1), Decimal(goal), facilitator)
         village_made.append(indicator)
-    return [*made, manual, *village_made]
+    return village_made

@@ -10,7 +10,8 @@ from balai.market.demo import seed_market
 from balai.outcomes import board as boards
 from balai.outcomes.demo import seed_outcomes
 from balai.outcomes.models import Indicator, Kind, ManualValue
-from balai.programmes.demo import PROGRAMMES, seed_programmes
+from balai.programmes.demo import FINISHED, PROGRAMMES, seed_followup, seed_programmes
+from balai.programmes.models import Programme
 from balai.test import BaseTestCase
 
 
@@ -22,8 +23,15 @@ class DemoTest(BaseTestCase):
                 get_user_model().objects.create_user(username)
             programme = seed_programmes(village, rng)
             seed_market(village, rng)
-            self.assertEqual(len(seed_outcomes(village)), 12 + 1 + 4)
+            seed_followup(village, rng)
+            self.assertEqual(len(seed_outcomes(village)), 12 + 1 + 12 + 4)
             self.assertEqual(seed_outcomes(village), [])  # once
+            finished = Programme.objects.get(village=village, title=FINISHED["title"])
+            board = boards.build(village, finished, with_breakdown=False)
+            views = {v.indicator.kind: v for v in board.indicators}
+            self.assertIsNotNone(views[Kind.CHECKIN].result.value)  # months of check-ins
+            self.assertTrue(views[Kind.CHECKIN].indicator.targets.exists())
+            self.assertIsNotNone(views[Kind.SALES_ROSE].result.value)
 
             indicators = Indicator.objects.filter(programme=programme)
             self.assertEqual(indicators.exclude(kind=Kind.MANUAL).count(), 12)
