@@ -204,21 +204,39 @@ runpy.run_module("balai", run_name="__main__", alter_sys=True)
 """
 SHARED_SSL = False
 
+# ``--profile``: the workers run under cProfile timed by CPU time (not wall time, which on a
+# shared machine mostly measures waiting), and write their stats on SIGTERM.
+PROFILE_WORKER = """
+import cProfile, runpy, sys, time
+out = sys.argv[1]
+profile = cProfile.Profile(time.process_time)
+sys.argv = ["balai", "worker", "--queues", "outbox,default"]
+profile.enable()
+try:
+    runpy.run_module("balai", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    profile.disable()
+    profile.dump_stats(out)
+"""
+PROFILE = False
+
 
 def start_workers(env, count, logs, generation) -> list[Group]:
-    if SHARED_SSL:
-        command = [sys.executable, "-c", SHARED_SSL_WORKER]
-    else:
-        command = [sys.executable, "-m", "balai", "worker", "--queues", "outbox,default"]
-    return [
-        Group(
-            command,
-            env,
-            logs / f"worker-{generation}-{i}.log",
-            f"worker {generation}.{i}",
+    groups = []
+    for i in range(count):
+        if SHARED_SSL:
+            command = [sys.executable, "-c", SHARED_SSL_WORKER]
+        elif PROFILE:
+            out = logs / f"worker-{generation}-{i}.prof"
+            command = [sys.executable, "-c", PROFILE_WORKER, str(out)]
+        else:
+            command = [sys.executable, "-m", "balai", "worker", "--queues", "outbox,default"]
+        groups.append(
+            Group(command, env, logs / f"worker-{generation}-{i}.log", f"worker {generation}.{i}")
         )
-        for i in range(count)
-    ]
+    return groups
 
 
 # --------------------------------------------------------------------------- CPU accounting
@@ -684,12 +702,19 @@ def main() -> int:
         action="store_true",
         help="workers reuse one SSL context for outbound HTTP (the proposed fix; see above)",
     )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the workers under cProfile (slower: for finding where the time goes, with "
+        "--no-doc --keep-logs); prints their top functions",
+    )
     p.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
     p.add_argument("--timeout", type=float, default=4 * 3600, help="per run, seconds")
     p.add_argument("--keep-logs", action="store_true")
     args = p.parse_args()
-    global SHARED_SSL
+    global SHARED_SSL, PROFILE
     SHARED_SSL = args.shared_ssl_context
+    PROFILE = args.profile
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     env, data_dir, port = configure(args)
     args.pair_burst = 20
@@ -724,6 +749,13 @@ def main() -> int:
         for group in list(_groups):
             group.stop()
     took = time.monotonic() - _t0
+    if PROFILE:
+        import pstats
+
+        files = [str(f) for f in sorted(logs.glob("worker-*.prof"))]
+        if files:
+            pstats.Stats(*files).sort_stats("cumulative").print_stats(60)
+            pstats.Stats(*files).sort_stats("tottime").print_stats(40)
     text = section(args, pace, crash, started, took)
     print("\n" + text)
     if not args.no_doc:
