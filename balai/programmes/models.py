@@ -15,6 +15,16 @@ from balai.villages.models import Area, Village
 from balai.whatsapp.models import Media, OutboundMessage
 
 
+def validate_followup_months(value: int) -> None:
+    if value and not 6 <= value <= 12:
+        raise ValidationError("Isi 0 (tidak ada) atau 6 sampai 12 bulan.")
+
+
+def validate_followup_day(value: int) -> None:
+    if not 1 <= value <= 28:
+        raise ValidationError("Isi tanggal 1 sampai 28.")
+
+
 class Programme(models.Model):
     village = models.ForeignKey(Village, on_delete=models.CASCADE, related_name="programmes")
     code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
@@ -47,6 +57,7 @@ class Programme(models.Model):
     followup_months = models.PositiveSmallIntegerField(
         "lama pendampingan lanjutan (bulan)",
         default=0,
+        validators=[validate_followup_months],
         help_text="0 = tidak ada; 6–12 bulan sesudah program selesai",
     )
     followup_question = models.CharField(
@@ -56,7 +67,10 @@ class Programme(models.Model):
         help_text="Mis. Berapa pesanan yang datang lewat WhatsApp bulan ini?",
     )
     followup_day = models.PositiveSmallIntegerField(
-        "tanggal bertanya tiap bulan", default=1, help_text="1–28"
+        "tanggal bertanya tiap bulan",
+        default=1,
+        validators=[validate_followup_day],
+        help_text="1–28",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -70,16 +84,6 @@ class Programme(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def clean(self):
-        super().clean()
-        errors = {}
-        if self.followup_months and not 6 <= self.followup_months <= 12:
-            errors["followup_months"] = "Isi 0 (tidak ada) atau 6 sampai 12 bulan."
-        if not 1 <= (self.followup_day or 0) <= 28:
-            errors["followup_day"] = "Isi tanggal 1 sampai 28."
-        if errors:
-            raise ValidationError(errors)
 
 
 class AgeGroup(models.TextChoices):
