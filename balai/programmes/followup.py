@@ -473,8 +473,9 @@ def _awaiting(resident):
 
 @awaiting_answer
 def awaits_typed_answer(turn) -> bool:
-    """A bare "0" answers the sales question instead of opening the menu."""
-    return _awaiting(turn.resident).filter(step=SALES).exists()
+    """A bare "0" answers the question waiting (no sales, no orders) instead of opening
+    the menu."""
+    return _awaiting(turn.resident).exists()
 
 
 def _released_now(turn) -> bool:

@@ -185,11 +185,11 @@ class FollowUpTest(ConversationTestCase):
         replies = self.send("0")
         self.assertIn("Berapa pesanan", self.texts(replies))
         self.assertNotIn("Menu", self.texts(replies))
-        self.send("belum tahu")
+        self.assertIn("Penjualan: Rp 0", self.texts(self.send("0")))  # no orders either
         checkin = self.checkin(NON_SELLER)
         self.assertEqual(
             (checkin.state, checkin.sales_amount, checkin.custom_answer, checkin.custom_value),
-            (CheckIn.State.ANSWERED, 0, "belum tahu", None),
+            (CheckIn.State.ANSWERED, 0, "0", 0),
         )
         self.assertIsNone(checkin.sale)
         self.assertEqual(Sale.objects.filter(source="checkin").count(), 1)  # no seller, no sale
