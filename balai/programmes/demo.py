@@ -531,7 +531,7 @@ def _checkin_history(programme, participants, sellers, rng) -> None:
                     )
                     c.sales_amount = month.aggregate(total=models.Sum("amount"))["total"] or 0
                 c.sales_text = _spoken(c.sales_amount, rng)
-                orders = rng.choice([0, 1, 2, 3, 4, 6])
+                orders = rng.choice([0, 1, 2, 3, 4, 6]) if c.sales_amount else 0
                 c.custom_answer = ["belum ada", f"{orders}", f"{orders} pesanan", f"ada {orders}"][
                     min(orders, 3)
                 ]
