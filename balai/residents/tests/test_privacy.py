@@ -321,6 +321,11 @@ class ErasureTest(PrivacyTestCase):
         self.assertFalse(letter.pdf)
         self.assertFalse(self.letter_path.exists())
         self.assertEqual(LetterRequest.objects.get(pk=self.done.pk).answers, {})
+        # The QR page still proves the letter: number and hash, no name.
+        verify = self.client.get(reverse("letter_requests:verify", args=[letter.verify_token]))
+        self.assertContains(verify, letter.number)
+        self.assertContains(verify, letter.sha256)
+        self.assertNotContains(verify, "Siti")
 
         # What she sent is gone: files, message bodies, complaint text, drafts.
         self.assertFalse(self.media_path.exists())
