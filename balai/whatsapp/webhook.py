@@ -7,6 +7,7 @@ unknown numbers and unreadable elements are kept as ``WebhookProblem`` rows for 
 """
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -30,8 +31,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseForbidden
 from django.middleware.security import SecurityMiddleware
+from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from balai.core.jobs import enqueue_many_durably
 from balai.whatsapp.models import InboundMessage, StatusEvent, WebhookProblem, WhatsAppNumber
@@ -386,56 +389,68 @@ def _store_statuses(number, value) -> None:
 
 # --------------------------------------------------------------------------- group commit
 class _Pending:
-    __slots__ = ("done", "error", "ids", "rows")
+    """One request's rows in the group commit, and how it is woken: ``wake`` is held until
+    the request's rows are committed (or failed), or until it is to write the next batch."""
+
+    __slots__ = ("done", "error", "ids", "rows", "wake")
 
     def __init__(self, rows):
         self.rows, self.ids, self.error, self.done = rows, [], None, False
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit:
-    """Concurrent webhooks of one process share one transaction.
+    """Concurrent webhooks of one process share one commit.
 
-    A request hands its message rows over and waits. If no batch is being written, it becomes
-    the writer: it takes every row queued so far (its own and those of the requests waiting
-    behind it) and writes them with one multi-row INSERT for the messages, one for their
-    tasks and one COMMIT, on its own database connection; then it wakes the others. Requests
-    that arrive meanwhile queue up for the next batch, so batches grow with the load and a
-    lone request waits for nobody. Each request answers only after the commit that holds its
-    rows. If a batch fails, each request's rows are retried in a transaction of their own,
-    so one bad row fails only its own request.
+    A request hands its message rows over. If no batch is being written, it becomes the
+    writer: it takes every request queued so far (its own and those waiting behind it) and
+    stores all their rows and tasks in one commit on its own database connection — on
+    PostgreSQL one statement (``_insert_postgresql``), elsewhere one multi-row INSERT for the
+    messages, one for the tasks and a COMMIT. Then it wakes each request of the batch, and
+    hands the writing on to the first request that queued meanwhile, if any. So batches grow
+    with the load, a lone request waits for nobody, and every request answers only after the
+    commit that holds its rows. If a batch fails, each of its requests is written again
+    alone, so one bad row fails only its own request.
     """
 
     def __init__(self):
-        self._cv = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._writing = False
         self.batches = 0  # counters for tests and profiling
         self.requests = 0
 
     def write(self, rows: list[dict]) -> list[int]:
-        """Store ``rows`` (InboundMessage values); return the ids of the new ones."""
+        """Store ``rows`` (InboundMessage values, see ``_message_row``) with their
+        ``process_inbound`` tasks; return the ids of the messages not stored before."""
         if not rows:
             return []
+        pending = _Pending(rows)
         if transaction.get_connection().in_atomic_block:
-            # Inside a caller's transaction (tests, scripts): write there, alone.
-            pending = _Pending(rows)
+            # Inside a caller's transaction (tests, scripts): written there, alone.
             self._write([pending])
             return self._result(pending)
-        pending = _Pending(rows)
-        with self._cv:
+        with self._lock:
             self._queue.append(pending)
-            while self._writing and not pending.done:
-                self._cv.wait()
-            if pending.done:
-                return self._result(pending)
+            lead = not self._writing
             self._writing = True
-            batch, self._queue = self._queue, []
-        try:
-            self._write(batch)
-        finally:
-            with self._cv:
-                self._writing = False
-                self._cv.notify_all()
+        if not lead:
+            pending.wake.acquire()  # released when written, or when it is this one's turn
+        while not pending.done:
+            with self._lock:
+                batch, self._queue = self._queue, []
+            try:
+                self._write(batch)
+            finally:
+                for other in batch:
+                    if other is not pending:
+                        other.wake.release()
+                with self._lock:
+                    if self._queue:
+                        self._queue[0].wake.release()  # the next writer
+                    else:
+                        self._writing = False
         return self._result(pending)
 
     @staticmethod
@@ -456,7 +471,7 @@ class GroupCommit:
                 logger.warning("webhook batch of %s failed; writing each alone", len(batch))
                 for pending in batch:
                     try:
-                        self._insert([pending])
+                        self._insert_reconnecting([pending])
                     except DatabaseError as e:
                         pending.error = e
         except BaseException as e:
@@ -488,31 +503,134 @@ class GroupCommit:
             connection.close()
             self._insert(batch)
 
-    @staticmethod
-    def _insert(batch: list[_Pending]) -> None:
+    def _insert(self, batch: list[_Pending]) -> None:
+        from django_tasks_db.backend import DatabaseBackend
+
         from balai.lib.sql import insert_rows
         from balai.whatsapp.inbox import process_inbound
 
-        now = timezone.now()
-        rows = []
+        # A wamid repeated in the batch (a redelivery racing the first delivery) is
+        # written once, for the request that queued first.
+        rows, seen = [], set()
         for pending in batch:
             for row in pending.rows:
-                rows.append(
-                    {**row, "received_at": now, "state": "received", "attempts": 0, "error": ""}
-                )
-        with transaction.atomic():
-            stored = dict(
-                (wamid, pk)
-                for pk, wamid in insert_rows(
-                    InboundMessage, rows, skip_conflict_on="wamid", returning=("id", "wamid")
-                )
-            )
-            new_ids = []
-            for pending in batch:
-                pending.ids = [pk for row in pending.rows if (pk := stored.pop(row["wamid"], None))]
-                new_ids += pending.ids
-            enqueue_many_durably(process_inbound, [(pk,) for pk in new_ids])
+                if row["wamid"] not in seen:
+                    seen.add(row["wamid"])
+                    rows.append(row)
+        connection = transaction.get_connection()
+        backend = process_inbound.get_backend()
+        if connection.vendor == "postgresql" and isinstance(backend, DatabaseBackend):
+            stored = dict(_insert_postgresql(connection, backend, process_inbound, rows))
+        else:
+            now = timezone.now()
+            for row in rows:
+                row.update(received_at=now, state="received", attempts=0, error="")
+            with transaction.atomic():
+                stored = {
+                    wamid: pk
+                    for pk, wamid in insert_rows(
+                        InboundMessage, rows, skip_conflict_on="wamid", returning=("id", "wamid")
+                    )
+                }
+                new_ids = [stored[row["wamid"]] for row in rows if row["wamid"] in stored]
+                enqueue_many_durably(process_inbound, [(pk,) for pk in new_ids])
+        for pending in batch:
+            pending.ids = [pk for row in pending.rows if (pk := stored.pop(row["wamid"], None))]
+
+
+_PG_COLUMNS = (  # InboundMessage fields given per row, with their PostgreSQL types
+    ("village_id", "bigint"),
+    ("number_id", "bigint"),
+    ("wamid", "text"),
+    ("wa_id", "text"),
+    ("user_id", "text"),
+    ("profile_name", "text"),
+    ("type", "text"),
+    ("message", "jsonb"),
+    ("sent_at", "timestamptz"),
+)
+
+
+@functools.cache
+def _postgresql_sql(quote) -> str:
+    inbound, tasks = InboundMessage._meta, DBTaskResult._meta
+    names = [quote(name) for name, _ in _PG_COLUMNS]  # the record's keys
+    columns = [quote(inbound.get_field(name).column) for name, _ in _PG_COLUMNS] + [
+        quote(inbound.get_field(name).column)
+        for name in ("received_at", "state", "attempts", "error")
+    ]
+    task_columns = [
+        quote(tasks.get_field(name).column)
+        for name in (
+            "id",
+            "status",
+            "args_kwargs",
+            "priority",
+            "task_path",
+            "queue_name",
+            "backend_name",
+            "run_after",
+            "enqueued_at",
+            "worker_ids",
+            "return_value",
+            "exception_class_path",
+            "traceback",
+        )
+    ]
+    record = ", ".join(f"{name} {kind}" for name, (_, kind) in zip(names, _PG_COLUMNS, strict=True))
+    wamid = quote(inbound.get_field("wamid").column)
+    # Only quoted identifiers are interpolated; every value is a parameter.
+    return "".join(
+        [
+            f"WITH r AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}, ",  # noqa: S608
+            "n int, task_id uuid)), ",
+            f"m AS (INSERT INTO {quote(inbound.db_table)} ({', '.join(columns)}) ",
+            f"SELECT {', '.join(names)}, %s, %s, 0, '' FROM r ORDER BY n ",  # noqa: S608
+            f"ON CONFLICT ({wamid}) DO NOTHING ",
+            f"RETURNING {quote(inbound.pk.column)} AS id, {wamid} AS wamid), ",
+            f"t AS (INSERT INTO {quote(tasks.db_table)} ({', '.join(task_columns)}) ",
+            "SELECT r.task_id, %s, jsonb_build_object('args', jsonb_build_array(m.id), ",
+            "'kwargs', '{}'::jsonb), %s, %s, %s, %s, %s, %s, '[]'::jsonb, NULL, '', '' ",
+            "FROM m JOIN r USING (wamid)) ",
+            "SELECT wamid, id FROM m",
+        ]
+    )
+
+
+def _insert_postgresql(connection, backend, task, rows: list[dict]) -> list[tuple[str, int]]:
+    """Every row and a task for each new one, in one autocommitted statement: the rows travel
+    as one JSON parameter (expanded by ``jsonb_to_recordset``), the messages are inserted
+    unless their wamid is stored, and the task rows — the columns ``DatabaseBackend.enqueue``
+    writes, as in ``balai.core.jobs`` — are inserted for exactly the messages that were.
+    One round trip and one commit per batch, and no per-value work in Python. ``rows`` has
+    no wamid twice."""
+    backend.validate_task(task)
+    sql = _postgresql_sql(connection.ops.quote_name)
+    now = timezone.now()
+    records = [
+        {
+            **row,
+            "sent_at": row["sent_at"].isoformat(),
+            "n": n,
+            "task_id": str(backend._get_id()),
+        }
+        for n, row in enumerate(rows)
+    ]
+    params = [
+        json.dumps(records, ensure_ascii=False, separators=(",", ":")),
+        now,
+        InboundMessage.State.RECEIVED.value,
+        TaskResultStatus.READY.value,
+        task.priority,
+        task.module_path,
+        task.queue_name,
+        backend.alias,
+        task.run_after or get_date_max(),
+        now,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 GROUP_COMMIT = GroupCommit()
-

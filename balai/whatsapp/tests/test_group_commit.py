@@ -91,7 +91,7 @@ class GroupCommitTest(TransactionTestCase):
         first = threading.Thread(target=call, args=(0, [self.row("wamid.FIRST")]))
         first.start()
         self.assertTrue(group.writing_first.wait(30))
-        with group._cv:
+        with group._lock:
             group._queue = _Announcing(len(requests))
         threads = [
             threading.Thread(target=call, args=(i + 1, rows)) for i, rows in enumerate(requests)
@@ -126,6 +126,23 @@ class GroupCommitTest(TransactionTestCase):
             ],
         )
         self.assertEqual(task_counts(), Counter({pk: 1 for pk in ids.values()}))
+
+    def test_the_task_row_is_the_one_the_backend_writes(self):
+        from balai.whatsapp.inbox import process_inbound
+
+        [pk] = webhook.GroupCommit().write([self.row("wamid.T")])
+        ours = DBTaskResult.objects.get()
+        theirs = DBTaskResult.objects.get(id=process_inbound.enqueue(pk).id)
+        fields = [f.name for f in DBTaskResult._meta.concrete_fields]
+        self.assertEqual(
+            {f: getattr(ours, f) for f in fields if f not in {"id", "enqueued_at"}},
+            {f: getattr(theirs, f) for f in fields if f not in {"id", "enqueued_at"}},
+        )
+        self.assertEqual(ours.task.func, process_inbound.func)
+        self.assertEqual(ours.task_result.args, [pk])
+        stored = InboundMessage.objects.get()
+        self.assertEqual((stored.state, stored.attempts, stored.error), ("received", 0, ""))
+        self.assertEqual(stored.message["id"], "wamid.T")
 
     def test_a_row_the_database_refuses_fails_only_its_own_request(self):
         group = _HeldGroup()
