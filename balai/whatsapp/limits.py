@@ -8,9 +8,7 @@ short bursts allowed). ``acquire`` takes one token or says how long to wait.
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-
-from balai.whatsapp.models import RateBucket
+from django.db import connection
 
 _LUA = """
 local tokens = tonumber(redis.call('HGET', KEYS[1], 't'))
@@ -36,26 +34,35 @@ def _redis_acquire(key: str, capacity: float, rate: float, now: float) -> float:
     return float(_script(keys=[f"balai:rate:{key}"], args=[capacity, rate, now]))
 
 
+# One statement takes a token (PostgreSQL, SQLite ≥ 3.35): insert a full bucket less one, or
+# refill the existing one and take a token only if one is there. When none is, the row is
+# left as it was (refilling is linear, so not writing it changes nothing) and no row comes
+# back. The row is locked for this statement only, not across round trips.
+_T = "whatsapp_ratebucket"
+_REFILL = f"(CASE WHEN %(now)s > {_T}.updated THEN %(now)s - {_T}.updated ELSE 0 END) * %(rate)s"
+_AVAILABLE = (
+    f"CASE WHEN {_T}.tokens + {_REFILL} > %(capacity)s THEN %(capacity)s"
+    f" ELSE {_T}.tokens + {_REFILL} END"
+)
+# Only these constant fragments are interpolated; every value is a parameter.
+_TAKE = (
+    f'INSERT INTO {_T} ("key", tokens, updated) VALUES (%(key)s, %(capacity)s - 1, %(now)s)'  # noqa: S608
+    f' ON CONFLICT ("key") DO UPDATE SET tokens = {_AVAILABLE} - 1, updated = %(now)s'
+    f" WHERE {_AVAILABLE} >= 1 RETURNING {_T}.tokens"
+)
+_PEEK = f'SELECT {_AVAILABLE} FROM {_T} WHERE "key" = %(key)s'  # noqa: S608
+
+
 def _db_acquire(key: str, capacity: float, rate: float, now: float) -> float:
-    for _ in range(3):
-        with transaction.atomic():
-            bucket = RateBucket.objects.select_for_update().filter(key=key).first()
-            if bucket is None:
-                try:
-                    with transaction.atomic():
-                        RateBucket.objects.create(key=key, tokens=capacity - 1, updated=now)
-                    return 0.0
-                except IntegrityError:
-                    continue  # created by another process a moment ago: read it
-            tokens = min(capacity, bucket.tokens + max(now - bucket.updated, 0) * rate)
-            wait = 0.0
-            if tokens >= 1:
-                tokens -= 1
-            else:
-                wait = (1 - tokens) / rate
-            RateBucket.objects.filter(key=key).update(tokens=tokens, updated=now)
-            return wait
-    return 1.0 / rate
+    params = {"key": key, "capacity": float(capacity), "rate": float(rate), "now": float(now)}
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE, params)
+        if cursor.fetchone() is not None:
+            return 0.0
+        cursor.execute(_PEEK, params)
+        row = cursor.fetchone()
+    available = row[0] if row else 0.0
+    return max((1 - available) / rate, 1e-3)
 
 
 def acquire(key: str, capacity: float, per_second: float, now: float | None = None) -> float:

@@ -38,7 +38,14 @@ class BucketBehaviour:
 
 @override_settings(REDIS_URL="")
 class DatabaseBucketTest(BucketBehaviour, TestCase):
-    pass
+    def test_a_token_is_one_statement_and_a_refusal_two(self):
+        key, t = self.key(), 4_000_000.0
+        with self.assertNumQueries(1):
+            self.assertEqual(limits.acquire(key, 1, 0.5, now=t), 0)
+        with self.assertNumQueries(2):  # refused, then how long to wait
+            self.assertAlmostEqual(limits.acquire(key, 1, 0.5, now=t + 1), 1.0, places=3)
+        with self.assertNumQueries(1):
+            self.assertEqual(limits.acquire(key, 1, 0.5, now=t + 2), 0)
 
 
 REDIS = "redis://127.0.0.1:6379/15"
