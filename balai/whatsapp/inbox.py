@@ -6,13 +6,16 @@ a second run would repeat.
 """
 
 import base64
+import contextlib
 import hashlib
 import logging
 import mimetypes
+import secrets
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -234,11 +237,31 @@ def fetch_media(media_id: int) -> str:
             return _media_failed(media, "sha256 does not match the content (3 downloads)")
         raise RuntimeError("sha256 does not match the downloaded content")
     extension = mimetypes.guess_extension(mime) or ".bin"
-    media.file.save(f"{media.code}{extension}", ContentFile(content), save=False)
+    # A name of its own for each attempt: what a failed write leaves is ours alone to remove.
+    name = f"{media.code}-{secrets.token_hex(3)}{extension}"
+    try:
+        media.file.save(name, ContentFile(content), save=False)
+    except OSError as e:
+        _remove_partial(media, name)
+        # Our own storage failed (disk full, read-only): the download was fine, so this does
+        # not spend one of the media's attempts; the job and the sweeper try again until the
+        # file lands (Meta keeps media for 30 days).
+        Media.objects.filter(pk=media.pk).update(
+            attempts=F("attempts") - 1, error=f"storage: {e}"[:2000]
+        )
+        logger.error("media %s: cannot store the file (%s); will try again", media.code, e)
+        raise
     Media.objects.filter(pk=media.pk).update(
         file=media.file.name, size=len(content), mime_type=mime, state=Media.State.STORED, error=""
     )
     return "stored"
+
+
+def _remove_partial(media: Media, name: str) -> None:
+    target = media.file.field.generate_filename(media, name)
+    with contextlib.suppress(OSError):
+        if media.file.storage.exists(target):
+            media.file.storage.delete(target)
 
 
 def _media_failed(media: Media, reason: str) -> str:
