@@ -35,8 +35,13 @@ class CloudAPIError(Exception):
     def retryable(self) -> bool:
         if self.code in RETRYABLE or self.code in PER_RECIPIENT or self.code == TRANSPORT_ERROR:
             return True
-        # An error body we could not read on a 5xx is the server's trouble, not ours.
-        return self.http_status is not None and self.http_status >= 500 and self.code < 100
+        if self.http_status is None:
+            return False
+        # An answer without Graph's error JSON (a proxy's HTML 502/503/504, a bare 429) has
+        # the HTTP status as its code: the server's trouble or a "slow down", never ours.
+        if self.code == self.http_status and (self.http_status >= 500 or self.http_status == 429):
+            return True
+        return self.http_status >= 500 and self.code < 100
 
 
 def _raise_for(response: httpx.Response) -> dict:

@@ -19,7 +19,8 @@ INBOUND_STALE = dt.timedelta(seconds=60)
 INBOUND_MAX_ATTEMPTS = 10
 OUTBOUND_STALE = dt.timedelta(seconds=30)
 # A worker killed during the HTTP call leaves its row in "sending"; after this long it is
-# sent again. This is the only way Balai can send a message twice (see docs/whatsapp.md).
+# sent again. With a timeout after Meta accepted, the only ways Balai sends a message twice
+# (docs/whatsapp.md, "Duplicates").
 SENDING_STALE = dt.timedelta(minutes=5)
 MEDIA_MAX_ATTEMPTS = 8
 BATCH = 500
