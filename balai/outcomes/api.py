@@ -59,7 +59,7 @@ def _denied() -> JsonResponse:
     return response
 
 
-def _village(request, slug) -> Village:
+def _village(request, slug: str) -> Village:
     token = _token(request)
     if token.village.slug != slug:
         raise Http404  # tenant-isolated: another village's data does not exist for this token
@@ -73,9 +73,9 @@ def _json(payload) -> JsonResponse:
 
 
 @require_safe
-def index(request, slug):
+def index(request, village):
     try:
-        village = _village(request, slug)
+        village = _village(request, village)
     except Unauthorised:
         return _denied()
     programmes = Programme.objects.filter(village=village).order_by("starts_on", "pk")
@@ -101,9 +101,9 @@ def index(request, slug):
 
 
 @require_safe
-def table(request, slug, name):
+def table(request, village, name):
     try:
-        village = _village(request, slug)
+        village = _village(request, village)
     except Unauthorised:
         return _denied()
     if name not in tables.TABLES:

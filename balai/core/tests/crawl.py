@@ -145,6 +145,8 @@ def news_of(village):
 
 PUBLIC_KWARGS = {
     "healthz": lambda v: {},
+    "healthz_ready": lambda v: {},
+    "metrics": lambda v: {},
     "accounts:login": lambda v: {},
     "accounts:logout": lambda v: {},
     "accounts:password_change": lambda v: {},
@@ -194,6 +196,11 @@ PUBLIC_KWARGS = {
     "news:image": lambda v: {"slug": v.slug, "code": news_of(v).code},
     "news:card": lambda v: {"slug": v.slug, "code": news_of(v).code},
     "news:attachment": lambda v: {"slug": v.slug, "code": news_of(v).code},
+    # Outcomes: the regency view (platform operators) and the JSON API (a Bearer token, so a
+    # browser without one gets 401; see balai/outcomes/tests/test_views.py).
+    "outcomes:regency": lambda v: {},
+    "outcomes_api:index": lambda v: {"village": v.slug},
+    "outcomes_api:table": lambda v: {"village": v.slug, "name": "indikator"},
 }
 
 # Public pages that answer only some methods whatever the object.
