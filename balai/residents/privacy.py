@@ -80,6 +80,19 @@ def receipt_text(data_request: DataRequest, *, again: bool = False) -> str:
     )
 
 
+def data_request_status(data_request: DataRequest) -> str:
+    """The answer to the ticket code typed on WhatsApp."""
+    lines = [
+        f"*{data_request.code}* — permintaan {data_request.get_kind_display().lower()}",
+        f"Status: *{data_request.get_state_display()}*",
+    ]
+    if data_request.is_pending:
+        lines.append(f"Batas jawaban petugas: {deadline_text(data_request)}")
+    elif data_request.state == State.REFUSED and data_request.note:
+        lines.append(f"Alasan: {data_request.note}")
+    return "\n".join(lines)
+
+
 def do_receive_data_request(
     resident: Resident, kind: str, *, via: str = "whatsapp", actor=None, note: str = ""
 ) -> tuple[DataRequest, bool]:

@@ -59,6 +59,12 @@ def show(turn, code: str | None = None) -> None:
             ]
             turn.say("\n".join(lines))
             return
+        from balai.residents.privacy import data_request_status
+
+        data_request = resident.data_requests.filter(village=village, code=code).first()
+        if data_request is not None:  # a UU PDP request (balai.residents.privacy)
+            turn.say(data_request_status(data_request))
+            return
         turn.say(
             f"Tiket {code} tidak ditemukan untuk nomor WhatsApp ini. Periksa lagi nomornya, "
             "atau ketik *cek status* untuk melihat semua permohonan Anda."

@@ -23,7 +23,7 @@ class GreetingTest(ConversationTestCase):
         text = greeting["text"]["body"]
         self.assertIn("asisten layanan Desa Pondok", text)
         self.assertIn("*Privasi*", text)
-        self.assertIn("ketik *petugas*", text)  # how to ask for deletion
+        self.assertIn("ketik *data saya*", text)  # how to ask for a copy or deletion
         self.assertEqual(menu["interactive"]["type"], "list")
         self.assertEqual(
             [i for i, _t in self.choices(menu)],

@@ -84,6 +84,11 @@ class AskOnWhatsAppTest(PrivacyTestCase):
         due = data_request.due_at.astimezone(self.village.tz)
         self.assertIn(f"pukul {due:%H.%M} WIB", body)
 
+        # The ticket code typed later tells where it stands.
+        status = self.texts(self.send(data_request.code))
+        self.assertIn("Status: *Diterima*", status)
+        self.assertIn("Batas jawaban petugas", status)
+
         # Asking again while it is pending gives the same ticket, not a second request.
         again = self.request_via_whatsapp("Minta salinan data")
         self.assertIn("sudah kami terima sebelumnya", again)
