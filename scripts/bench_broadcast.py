@@ -181,29 +181,6 @@ def start_server(env, port, workers, threads, logs) -> Group:
         time.sleep(0.2)
 
 
-# ``--shared-ssl-context``: the workers run with ``balai.lib.http.request`` creating its
-# httpx client with one SSL context made once, instead of loading the CA bundle again for
-# every request (~60 ms of CPU each, even for http:// URLs). This measures the fix proposed
-# for balai/lib/http.py; without the flag the workers run the code as it is.
-SHARED_SSL_WORKER = """
-import runpy, ssl, sys
-import certifi, httpx
-from balai.lib import http
-context = ssl.create_default_context(cafile=certifi.where())
-
-def request(method, url, *, timeout=None, **kwargs):
-    from django.conf import settings
-    timeout = timeout if timeout is not None else settings.WHATSAPP_HTTP_TIMEOUT
-    with httpx.Client(transport=http._transport(), timeout=timeout, verify=context,
-                      headers={"User-Agent": "Balai/0.1"}) as client:
-        return client.request(method, url, **kwargs)
-
-http.request = request
-sys.argv = ["balai", "worker", "--queues", "outbox,default"]
-runpy.run_module("balai", run_name="__main__", alter_sys=True)
-"""
-SHARED_SSL = False
-
 # ``--profile``: the workers run under cProfile timed by CPU time (not wall time, which on a
 # shared machine mostly measures waiting), and write their stats on SIGTERM.
 PROFILE_WORKER = """
@@ -226,9 +203,7 @@ PROFILE = False
 def start_workers(env, count, logs, generation) -> list[Group]:
     groups = []
     for i in range(count):
-        if SHARED_SSL:
-            command = [sys.executable, "-c", SHARED_SSL_WORKER]
-        elif PROFILE:
+        if PROFILE:
             out = logs / f"worker-{generation}-{i}.prof"
             command = [sys.executable, "-c", PROFILE_WORKER, str(out)]
         else:
@@ -430,6 +405,7 @@ def run_pace(args, ctx, env, logs) -> dict:
     time.sleep(3)  # let them import Django and connect
     names = {"server": [ctx["server"].pgid], "workers": [w.pgid for w in workers]}
     mark = sim_mark()
+    load_start = os.getloadavg()
     before = cpu_snapshot(names)
     wall = time.monotonic()
     post, _ = start_announcement(ctx["village"], "Kerja bakti Minggu pagi (tempo)")
@@ -440,6 +416,7 @@ def run_pace(args, ctx, env, logs) -> dict:
 
     wait_until(lambda: served(post.code, args.recipients), "run 1", args.timeout, 5, report)
     after = cpu_snapshot(names)
+    load_end = os.getloadavg()
     seconds_wall = time.monotonic() - wall
     got = received(post.code)
     # Statuses arrive after the sends; give them a moment before counting.
@@ -474,6 +451,7 @@ def run_pace(args, ctx, env, logs) -> dict:
         "cpu": cpu,
         "cpu_seconds": seconds_wall,
         "workers": args.workers,
+        "load": (load_start, load_end),
     }  # fmt: skip
 
 
@@ -539,6 +517,94 @@ def run_crash(args, ctx, env, logs) -> dict:
     }
 
 
+# --------------------------------------------------------------------------- stages
+def run_stages(args, ctx) -> dict:
+    """CPU per message by stage, everything in this one process and nothing else of the
+    benchmark running: the pump, the send tasks and the simulator's status tasks run one after
+    another through django-tasks-db's own worker code, and the fake Cloud API and the webhook
+    answer in process (``httpx.WSGITransport``), each request timed on its own. The
+    announcement is cancelled once ``--stages`` recipients are served."""
+    import httpx
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction
+
+    from balai.announcements import sending
+    from balai.announcements.models import Pump
+    from balai.lib import http
+
+    cpu: Counter = Counter()
+    count: Counter = Counter()
+    queries: Counter = Counter()
+
+    class Timed(httpx.WSGITransport):
+        def handle_request(self, request):
+            name = "webhook" if request.url.path.rstrip("/").endswith("webhook") else "cloud api"
+            t = time.process_time()
+            try:
+                return super().handle_request(request)
+            finally:
+                cpu[f"server: {name}"] += time.process_time() - t
+                count[f"server: {name}"] += 1
+
+    worker = Worker(
+        queue_names=["outbox", "default"], interval=0, batch=True, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="stages", excluded_queue_names=[],
+    )  # fmt: skip
+
+    def run_ready() -> int:
+        ran = 0
+        while True:
+            t = time.process_time()
+            served = cpu["server: webhook"] + cpu["server: cloud api"]
+            with CaptureQueriesContext(connection) as captured:
+                tasks = DBTaskResult.objects.ready().exclude(task_path__endswith=".pump")
+                with exclusive_transaction(tasks.db):
+                    row = tasks.get_locked()
+                    if row is None:
+                        return ran
+                    row.claim(worker.worker_id)
+                worker.run_task(row)
+            name = "task " + row.task_path.rsplit(".", 1)[-1]
+            server = cpu["server: webhook"] + cpu["server: cloud api"] - served
+            cpu[name] += time.process_time() - t - server
+            count[name] += 1
+            queries[name] += len(captured)
+            ran += 1
+
+    http.set_default_transport(Timed(app=get_wsgi_application()))
+    try:
+        post, broadcast = start_announcement(ctx["village"], "Kerja bakti (biaya CPU)")
+        number_id = ctx["number"].pk
+        chain = Pump.objects.get(number_id=number_id).chain
+        now, released = time.time(), 0
+        while released < args.stages:
+            t = time.process_time()
+            with CaptureQueriesContext(connection) as captured:
+                result = sending.tick(number_id, chain, now=now)
+            cpu["pump"] += time.process_time() - t
+            queries["pump"] += len(captured)
+            count["pump"] += 1
+            released += int(result.split()[1]) if result.startswith("released") else 0
+            now += sending.TICK
+            run_ready()
+        sending.do_cancel(broadcast)
+        run_ready()
+    finally:
+        http.set_default_transport(None)
+        # Runs 1 and 2 start their own pump chains.
+        DBTaskResult.objects.filter(task_path__endswith=".pump").delete()
+        Pump.objects.update(ticked_at=0, lease_until=0, credit=0)
+    sent = len(received(post.code))
+    per = {name: used * 1000 / max(sent, 1) for name, used in cpu.items()}
+    say(f"stages: {sent} messages; CPU per message "
+        + ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(per.items())))  # fmt: skip
+    return {"sent": sent, "per": per, "count": dict(count), "queries": dict(queries)}
+
+
 # --------------------------------------------------------------------------- report
 def machine() -> str:
     cpus = os.cpu_count()
@@ -567,6 +633,28 @@ def fmt_cpu(cpu: dict, seconds: float) -> str:
     return ", ".join(parts) + f", other processes on the machine {max(other, 0) / seconds:.2f}"
 
 
+def fmt_load(load) -> str:
+    return " / ".join(f"{x:.1f}" for x in load)
+
+
+def code_version() -> str:
+    """The commit measured: ``BENCH_COMMIT`` (a clean export has no .git), else git's."""
+    if os.environ.get("BENCH_COMMIT"):
+        return f"commit {os.environ['BENCH_COMMIT']} (a clean export of it)"
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
+    return f"commit {head}" + (" with uncommitted changes" if dirty else "")
+
+
 def row(*cells) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
@@ -575,7 +663,7 @@ def states_text(states: Counter) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in sorted(states.items()))
 
 
-def section(args, pace: dict, crash: dict | None, started: str, took: float) -> str:
+def section(args, pace, crash, stages, started: str, took: float) -> str:
     limit = args.throughput
     target = TARGET_SHARE * limit
     met = pace["rate"] >= target
@@ -586,7 +674,8 @@ def section(args, pace: dict, crash: dict | None, started: str, took: float) -> 
         f"## WhatsApp announcement to {args.recipients:,} residents (`make bench-broadcast`)",
         "",
         f"Measured {started} ({took / 60:.0f} min) with `make bench-broadcast`, which runs "
-        "`uv run python scripts/bench_broadcast.py` (options: `--help`).",
+        "`uv run python scripts/bench_broadcast.py` (options: `--help`), on "
+        f"{code_version()}.",
         "",
         f"**Machine.** {machine()}. The web server, the workers, PostgreSQL and the "
         "simulator (which plays Meta: it accepts each message and posts its `sent` and "
@@ -604,13 +693,7 @@ def section(args, pace: dict, crash: dict | None, started: str, took: float) -> 
         f"with the village's share for announcements set to {args.share} % (the default, "
         "90 %, keeps a tenth of the number's speed for conversation replies; emergencies "
         "always take 100 %)."
-        + (
-            " **The workers ran with the proposed fix to `balai/lib/http.py`** (one SSL "
-            "context for every outbound request instead of loading the CA bundle again for "
-            "each: `--shared-ssl-context`)."
-            if SHARED_SSL
-            else ""
-        ),
+        ,
         "",
         "### Run 1: pace",
         "",
@@ -632,7 +715,8 @@ def section(args, pace: dict, crash: dict | None, started: str, took: float) -> 
         row("outbox states 10 s after", states_text(pace["states"]), ""),
         "",
         f"CPUs used during run 1 (average over {pace['cpu_seconds']:.0f} s; 2.00 = both "
-        f"busy): {fmt_cpu(pace['cpu'], pace['cpu_seconds'])}.",
+        f"busy): {fmt_cpu(pace['cpu'], pace['cpu_seconds'])}. Load average (1, 5, 15 min) "
+        f"at its start {fmt_load(pace['load'][0])}, at its end {fmt_load(pace['load'][1])}.",
         f"CPU time per message: workers {per_msg['workers']:.1f} ms, web server (the fake "
         f"Cloud API and the webhook) {per_msg['server']:.1f} ms, PostgreSQL "
         f"{per_msg['postgres']:.1f} ms: {ours:.1f} ms in all, so these two CPUs, if the "
@@ -640,6 +724,47 @@ def section(args, pace: dict, crash: dict | None, started: str, took: float) -> 
         "messages/second.",
         "",
     ]  # fmt: skip
+    if stages:
+        per, q, n = stages["per"], stages["queries"], stages["count"]
+        balai = (
+            per.get("pump", 0) + per.get("task send_outbound", 0) + per.get("server: webhook", 0)
+        )
+        meta = per.get("server: cloud api", 0) + per.get("task deliver", 0)
+
+        def each(name):
+            return f"{q[name] / max(n[name], 1):.0f}" if name in q else "—"
+
+        lines += [
+            "### CPU per message by stage",
+            "",
+            f"Measured first, on {stages['sent']} recipients, in the benchmark's own process "
+            "with nothing else of it running: the pump's ticks, then the queued tasks one by "
+            "one through django-tasks-db's worker code, the fake Cloud API and the webhook "
+            "answering in process (no gunicorn, no scheduler thread, no polling; CPU time of "
+            "the process, so other load on the machine inflates it less than wall time, but "
+            "not at all is not guaranteed either).",
+            "",
+            row("stage", "whose work", "CPU per message", "queries per task"),
+            row("---", "---", "---:", "---:"),
+            row("pump: release (outbox row and its send task)", "Balai",
+                f"{per.get('pump', 0):.1f} ms", f"{each('pump')} per tick"),
+            row("send task (claim, order and rate checks, POST, commit)", "Balai",
+                f"{per.get('task send_outbound', 0):.1f} ms", each("task send_outbound")),
+            row("webhook: the `sent` and `delivered` statuses", "Balai",
+                f"{per.get('server: webhook', 0):.1f} ms", "—"),
+            row("fake Cloud API: accept the message", "simulator (Meta)",
+                f"{per.get('server: cloud api', 0):.1f} ms", "—"),
+            row("status task: post the two webhooks", "simulator (Meta)",
+                f"{per.get('task deliver', 0):.1f} ms", each("task deliver")),
+            row("**Balai's own / with the simulator**", "",
+                f"**{balai:.1f} / {balai + meta:.1f} ms**", ""),
+            "",
+            f"So two CPUs carry at most about {2000 / max(balai + meta, 0.1):.0f} "
+            f"messages/second with the simulator on them, {2000 / max(balai, 0.1):.0f} with "
+            "Meta's side elsewhere (as in production), before the processes' own overhead "
+            "(above).",
+            "",
+        ]  # fmt: skip
     if crash:
         c = crash
         ok = c["missing"] == 0 and c["extra"] <= c["killed"]
@@ -698,9 +823,11 @@ def main() -> int:
     p.add_argument("--redis", default="", help="a Redis URL for the rate buckets (off)")
     p.add_argument("--no-crash", action="store_true", help="skip run 2")
     p.add_argument(
-        "--shared-ssl-context",
-        action="store_true",
-        help="workers reuse one SSL context for outbound HTTP (the proposed fix; see above)",
+        "--stages",
+        type=int,
+        default=300,
+        help="first measure the CPU per message by stage in one process, on this many "
+        "recipients (300; 0 skips it)",
     )
     p.add_argument(
         "--profile",
@@ -712,8 +839,7 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=4 * 3600, help="per run, seconds")
     p.add_argument("--keep-logs", action="store_true")
     args = p.parse_args()
-    global SHARED_SSL, PROFILE
-    SHARED_SSL = args.shared_ssl_context
+    global PROFILE
     PROFILE = args.profile
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     env, data_dir, port = configure(args)
@@ -733,6 +859,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     say(f"seeding {args.recipients:,} subscribed residents")
     ctx = seed(args)
+    stages = run_stages(args, ctx) if args.stages else None
     server = start_server(env, port, args.web_workers, args.web_threads, logs)
     ctx["server"] = server
     try:
@@ -756,7 +883,7 @@ def main() -> int:
         if files:
             pstats.Stats(*files).sort_stats("cumulative").print_stats(60)
             pstats.Stats(*files).sort_stats("tottime").print_stats(40)
-    text = section(args, pace, crash, started, took)
+    text = section(args, pace, crash, stages, started, took)
     print("\n" + text)
     if not args.no_doc:
         write_doc(text)
