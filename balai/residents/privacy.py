@@ -154,6 +154,10 @@ def do_refuse(data_request: DataRequest, actor, reason: str) -> DataRequest:
     reason = reason.strip()
     if not reason:
         raise PrivacyError("Tulis alasan penolakan; warga akan menerimanya.")
+    if len(reason) > 1000:  # the form's limit; the reason goes out in one WhatsApp message
+        raise PrivacyError(
+            f"Alasan terlalu panjang ({len(reason)} karakter). Paling banyak 1000 karakter."
+        )
     with transaction.atomic():
         data_request = _locked(data_request)
         if not data_request.is_pending:
