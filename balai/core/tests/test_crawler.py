@@ -26,6 +26,8 @@ from balai.villages.tests import test_tenancy as tenancy
 # Pages an anonymous visitor may open (the rest send them to the login page).
 ANONYMOUS_OK = {
     "healthz",
+    "healthz_ready",
+    "metrics",  # 404 without METRICS_TOKEN; needs the token (tested in test_health.py)
     "accounts:login",
     "accounts:login_code",
     "accounts:logout",
