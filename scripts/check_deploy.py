@@ -41,7 +41,9 @@ sys.path.insert(0, str(REPO))
 DOC = REPO / "docs" / "deploy.md"
 DEPLOY = REPO / "deploy"
 PG = "postgres://postgres@127.0.0.1:5432/postgres"
-DB, DRILL, ROLE = "balai_ops_deploy", "balai_ops_deploy_drill", "balai_ops_deploy"
+# Per run, so two runs (the SQLite and PostgreSQL passes of the suite) never meet.
+DB = ROLE = f"balai_ops_deploy_{os.getpid()}"
+DRILL = f"{DB}_drill"
 PHONE_NUMBER_ID = "109000000000777"
 # Every setting's name (set or commented out in the example): none is inherited from the
 # caller's environment, so the environment file alone configures what runs.
@@ -224,8 +226,9 @@ class Check:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def wait_for(self, what: str, test, timeout: float = 90) -> None:
+    def wait_for(self, what: str, test, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
+        last = None
         while time.monotonic() < deadline:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
@@ -233,11 +236,12 @@ class Check:
             try:
                 if test():
                     return
-            except Exception:  # noqa: S110 (not up yet)
-                pass
+            except Exception as e:  # not up yet
+                last = e
             time.sleep(0.2)
         raise SystemExit(
-            f"timed out waiting for {what}\n" + "\n".join(map(self.log_tail, self.procs))
+            f"timed out waiting for {what} (last error: {last!r})\n"
+            + "\n".join(map(self.log_tail, self.procs))
         )
 
     def log_tail(self, name: str) -> str:

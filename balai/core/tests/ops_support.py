@@ -5,6 +5,7 @@ snapshot of a database's contents to compare before and after a restore.
 their own databases), so the backup tools see what they would see in production.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -98,26 +99,42 @@ def migrated_sqlite(target: Path) -> None:
             db = sqlite3.connect(partial)
             db.execute("PRAGMA journal_mode=DELETE")
             db.close()
-            shutil.copy(partial, template.with_suffix(".part"))
-            os.replace(template.with_suffix(".part"), template)
+            part = template.with_name(f"{template.name}.{os.getpid()}.part")
+            shutil.copy(partial, part)
+            os.replace(part, template)
     shutil.copy(template, target)
 
 
 def migrated_postgres(name: str) -> None:
     """Create database ``name`` from a migrated template (migrating once per migrations set)."""
     template = f"balai_ops_tpl_{migrations_key()}"
+    part = f"{template}_{os.getpid()}"
+
+    def exists(conn) -> bool:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        return found.fetchone() is not None
+
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
-        if not exists:
-            for (old,) in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'balai_ops_tpl_%'"
-            ).fetchall():
-                conn.execute(f'DROP DATABASE IF EXISTS "{old}"')
-            conn.execute(f'CREATE DATABASE "{template}_part"')
-    if not exists:
+        ready = exists(conn)
+        if not ready:
+            conn.execute(f'CREATE DATABASE "{part}"')
+    if not ready:
         with tempfile.TemporaryDirectory() as tmp:
-            balai(base_env(Path(tmp), DATABASE_URL=pg_url(f"{template}_part")), "migrate", "-v0")
-        pg_admin(f'ALTER DATABASE "{template}_part" RENAME TO "{template}"')
+            balai(base_env(Path(tmp), DATABASE_URL=pg_url(part)), "migrate", "-v0")
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            if exists(conn):  # another run finished first
+                conn.execute(f'DROP DATABASE "{part}"')
+            else:
+                conn.execute(f'ALTER DATABASE "{part}" RENAME TO "{template}"')
+            # Templates of older migration sets are not needed any more.
+            for (old,) in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'balai_ops_tpl_%%' "
+                "AND datname <> %s AND datname NOT LIKE %s",
+                [template, f"{template}_%"],
+            ).fetchall():
+                # (skipped while another run is using it)
+                with contextlib.suppress(psycopg.errors.ObjectInUse):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{old}"')
     pg_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 

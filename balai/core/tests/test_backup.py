@@ -4,6 +4,7 @@ and PostgreSQL (separate processes and databases, committed data) that compare c
 import hashlib
 import io
 import json
+import os
 import tarfile
 import tempfile
 from pathlib import Path
@@ -227,11 +228,19 @@ class SQLiteRoundTripTest(RoundTrip, SimpleTestCase):
         self.round_trip()
 
 
+SRC, DST = f"balai_ops_src_{os.getpid()}", f"balai_ops_dst_{os.getpid()}"
+
+
 class PostgresRoundTripTest(RoundTrip, SimpleTestCase):
     def urls(self, tmp):
-        ops.migrated_postgres("balai_ops_src")
-        ops.pg_admin("DROP DATABASE IF EXISTS balai_ops_dst", "CREATE DATABASE balai_ops_dst")
-        return ops.pg_url("balai_ops_src"), ops.pg_url("balai_ops_dst")
+        ops.migrated_postgres(SRC)
+        ops.pg_admin(f"DROP DATABASE IF EXISTS {DST}", f"CREATE DATABASE {DST}")
+        self.addCleanup(
+            ops.pg_admin,
+            f"DROP DATABASE IF EXISTS {SRC} WITH (FORCE)",
+            f"DROP DATABASE IF EXISTS {DST} WITH (FORCE)",
+        )
+        return ops.pg_url(SRC), ops.pg_url(DST)
 
     def test_round_trip(self):
         require_service(ops.pg_up(), "PostgreSQL is not running on 127.0.0.1:5432")
@@ -244,4 +253,3 @@ class PostgresRoundTripTest(RoundTrip, SimpleTestCase):
         self.assertEqual(missing.returncode, 1)
         self.assertIn("pg_dump is not installed", missing.stderr)
         self.assertFalse((tmp / "x.tar.gz").exists())
-        ops.pg_admin("DROP DATABASE balai_ops_src", "DROP DATABASE balai_ops_dst")
