@@ -100,7 +100,7 @@ check-deploy: env deploy-tools  ## run docs/deploy.md's commands against a tempo
 	$(UV) run python scripts/check_deploy.py $(CHECK_ARGS)
 
 .PHONY: bench-load
-bench-load: env  ## a storm of signed webhooks (5,000 residents, 20 villages) on PostgreSQL with web and worker processes, database and Redis task backends, then growth 1k → 100k residents -> docs/benchmarks.md
+bench-load: env  ## a storm of signed webhooks from residents mid-conversation (20 villages) on PostgreSQL with web and worker processes, database and Redis task backends, then growth 1k → 100k residents -> docs/benchmarks.md
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's wrk (HTTP load generator)…"; \
