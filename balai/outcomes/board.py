@@ -352,7 +352,7 @@ def summary_line(label: str, facts: ind.Facts, **extra) -> dict:
     s = sales(facts)
     return {
         "label": label,
-        "participants": len(facts.active),
+        "participants": len(facts.people),  # people: once each, whatever their programmes
         "withdrawn": facts.withdrawn,
         "pass": ind.compute(Kind.POST_PASS, facts).value,
         "gain": ind.compute(Kind.SCORE_GAIN, facts).value,
