@@ -5,8 +5,9 @@ reachable), in a throw-away data directory / database:
 
 1. ``balai migrate`` and ``balai seed_demo`` with production settings (BALAI_DEBUG off,
    explicit secrets, TASK_BACKEND=db, no Redis, no task workers);
-2. a short sweep of gunicorn workers x threads combinations (``balai serve``), each measured
-   after a warm-up; the fastest error-free one is then measured for the full duration;
+2. a short sweep of workers x threads combinations of ``balai serve`` (granian), each
+   measured after a warm-up; the fastest error-free one is then measured for the full
+   duration;
 3. wrk (a separate process, scripts/bench_webhook.lua) POSTs pre-generated, distinct,
    HMAC-signed Meta envelopes (one text message each, to Pondok's number, from a few thousand
    senders) to /whatsapp/webhook, each body once, and then GETs /healthz, a bare endpoint of
@@ -54,6 +55,7 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bala
 PHONE_NUMBER_ID = "106540352242922"  # Pondok (balai/core/demo.py)
 TASK_PATH = "balai.whatsapp.inbox.process_inbound"
 START, END = "<!-- bench-webhook:start -->", "<!-- bench-webhook:end -->"
+DEFAULT_CONFIGS = "2x16,1x32,2x8"  # balai serve's default (2 x 16) first
 
 # Settings the server must not inherit from the caller's shell (each also has a _FILE form).
 CLEARED = {
@@ -212,7 +214,7 @@ def run(cmd: list[str], env: dict, what: str, log: Path) -> None:
 
 
 class Server:
-    """``balai serve`` (gunicorn) in its own session, stopped by its own process group id."""
+    """``balai serve`` (granian) in its own session, stopped by its own process group id."""
 
     def __init__(self, env: dict, workers: int, threads: int, log: Path):
         self.port = free_port()
@@ -262,7 +264,7 @@ class Server:
             _servers.remove(self)
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.proc.pid, signal.SIGTERM)  # gunicorn master: graceful stop
+                os.kill(self.proc.pid, signal.SIGTERM)  # granian's main process: graceful stop
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=25)
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -278,6 +280,7 @@ def stop_all() -> None:
 
 # --------------------------------------------------------------------------- CPU accounting
 TICK = os.sysconf("SC_CLK_TCK")
+PG_NAME = [urlsplit(PG_URL).path.lstrip("/")]  # set from --pg-url
 
 
 def cpu_snapshot(pgid: int | None) -> dict:
@@ -294,9 +297,16 @@ def cpu_snapshot(pgid: int | None) -> dict:
             used = (int(rest[11]) + int(rest[12])) / TICK
             if pgid is not None and int(rest[2]) == pgid:
                 snap["server"] += used
-            elif "postgres" in stat and "balai_bench" in Path(
-                f"/proc/{entry.name}/cmdline"
-            ).read_text(errors="replace"):
+            elif (
+                "postgres" in stat
+                and PG_NAME[0]
+                in Path(f"/proc/{entry.name}/cmdline")
+                .read_text(errors="replace")
+                .replace("\0", " ")
+                .split()
+            ):
+                # "postgres: 15/main: USER DATABASE HOST(PORT) STATE": this run's database
+                # only (other benchmarks' databases are named balai_bench_… too).
                 snap["pg"] += used
         except (OSError, IndexError, ValueError):
             continue
@@ -656,11 +666,11 @@ def machine() -> dict:
         info["memory"] = f"{kb / 1024 / 1024:.1f} GiB"
     info["kernel"] = platform.release()
     info["python"] = platform.python_version()
-    import django
-    import gunicorn
+    from importlib.metadata import version
 
-    info["django"] = django.get_version()
-    info["gunicorn"] = gunicorn.__version__
+    info["django"] = version("django")
+    info["granian"] = version("granian")
+    info["psycopg"] = version("psycopg")
     info["sqlite"] = sqlite3.sqlite_version
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     m = re.search(r"wrk (\S+)", wrk_version.stdout + wrk_version.stderr)
@@ -782,16 +792,17 @@ and runs `uv run python scripts/bench_webhook.py` (options: `--help`; e.g.
 
 **Machine.** {info["cpus"]} CPUs ({info["cpu"]}), {info.get("memory", "?")} RAM,
 Linux {info["kernel"]}; Python {info["python"]}, Django {info["django"]},
-gunicorn {info["gunicorn"]}, SQLite {info["sqlite"]},
+granian {info["granian"]}, psycopg {info["psycopg"]}, SQLite {info["sqlite"]},
 PostgreSQL {pg_version or "not measured"}, wrk {info["wrk"]}.
 The load generator, the server and the database share these CPUs.
 
 **Setup.**
 
-- Server: `balai serve` (gunicorn, gthread worker) with production settings: `BALAI_DEBUG`
-  off, explicit secrets, `TASK_BACKEND=db`, no Redis, access log off, `LOG_LEVEL` and
-  `DB_CONN_MAX_AGE` at their defaults; the demo villages seeded. Workers x threads: the
-  fastest error-free of {configs} in a {args.sweep_duration:g} s sweep ({chosen}).
+- Server: `balai serve` (granian, WSGI; its options in docs/deploy.md) with production
+  settings: `BALAI_DEBUG` off, explicit secrets, `TASK_BACKEND=db`, no Redis, access log
+  off, `LOG_LEVEL` and `DB_CONN_MAX_AGE` at their defaults; the demo villages seeded.
+  Workers x threads: the fastest error-free of {configs} in a {args.sweep_duration:g} s
+  sweep ({chosen}).
 - Databases: SQLite in WAL mode (the default: a file in `BALAI_DATA_DIR`), and PostgreSQL
   in a freshly created `balai_bench` database on 127.0.0.1 (stock server settings).
 - Load: wrk, {args.wrk_threads} thread, {args.connections} keep-alive connections, 10 s
@@ -800,13 +811,16 @@ The load generator, the server and the database share these CPUs.
   text message (so requests/s = messages/s) with its own wamid, to Pondok's number from
   3,000 different senders, signed `X-Hub-Signature-256: sha256=HMAC-SHA256(app secret,
   exact body)`. Each body is sent once. A 200 means the message and its `process_inbound`
-  task row were committed in one transaction. No task worker runs: this measures the
-  acknowledgement only.
-- Bare endpoint: `GET /healthz` on the same server process right after (same middleware
-  stack; the view returns `ok` without touching the database).
+  task row were committed, in one transaction. Concurrent webhooks in one server process
+  share that transaction (the group commit, docs/whatsapp.md): on PostgreSQL one statement
+  and one commit per batch. No task worker runs: this measures the acknowledgement only.
+- Bare endpoint: `GET /healthz` on the same server process right after (Django's full
+  middleware stack; the view returns `ok` without touching the database). The webhook's
+  POST goes through a shorter stack (`balai/wsgi.py`: SecurityMiddleware and the host
+  check), as in production.
 - Latency is wrk's closed-loop time per request: with {args.connections} connections the
   median is roughly {args.connections} / throughput. "Server CPU per request" is the CPU time
-  of the gunicorn processes divided by the requests; the CPU columns are averages over the
+  of the server's processes divided by the requests; the CPU columns are averages over the
   run (2.00 = both CPUs busy), "other processes" is everything on the machine not part of
   the benchmark.
 
@@ -868,8 +882,8 @@ def main() -> int:
     p.add_argument(
         "--configs",
         type=configs,
-        default=configs("2x4,4x2,4x4"),
-        help="gunicorn WORKERSxTHREADS to try (2x4,4x2,4x4)",
+        default=configs(DEFAULT_CONFIGS),
+        help=f"balai serve WORKERSxTHREADS to try ({DEFAULT_CONFIGS})",
     )
     p.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1)")
@@ -899,6 +913,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
+    PG_NAME[0] = urlsplit(args.pg_url).path.lstrip("/")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     t0 = time.monotonic()
