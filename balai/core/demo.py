@@ -291,6 +291,7 @@ def seed(stdout=None) -> list[Village]:
         seed_news(village)
         seed_followup(village)
         seed_outcomes(village)
+        seed_data_requests(village)
     return villages
 
 
@@ -323,6 +324,13 @@ def seed_market(village: Village, rng: random.Random) -> None:
     from balai.market.demo import seed_market as seed
 
     seed(village, rng)
+
+
+def seed_data_requests(village: Village) -> None:
+    """A resident's request for a copy of their data, waiting 30 hours (UU PDP)."""
+    from balai.residents.demo import seed_data_requests as seed
+
+    seed(village)
 
 
 def seed_outcomes(village: Village) -> None:
