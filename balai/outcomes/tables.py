@@ -254,13 +254,24 @@ TABLES = {
 }  # fmt: skip
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value):
+    """Typed text (an indicator's name, a question) that a spreadsheet would run as a
+    formula gets a leading apostrophe; numbers are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(board, name: str) -> str:
     spec = TABLES[name]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([c.key for c in spec.columns])
     for row in spec.rows(board):
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else _safe(value) for value in row])
     return out.getvalue()
 
 
@@ -279,7 +290,7 @@ def to_xlsx(board) -> bytes:
         for cell in sheet[1]:
             cell.font = bold
         for row in spec.rows(board):
-            sheet.append(list(row))
+            sheet.append([_safe(value) for value in row])
         sheet.freeze_panes = "A2"
         for col, column in zip(sheet.iter_cols(min_row=1, max_row=1), spec.columns, strict=True):
             width = max(len(column.key), 10 if column.kind != "text" else 18)

@@ -137,6 +137,24 @@ class ViewsTest(BaseTestCase):
         self.assertEqual(view.result.series, {dt.date(2026, 9, 1): 3.0, dt.date(2026, 10, 1): 5.0})
         self.assertEqual(view.breakdown, {"gender": [("Perempuan", 2.0, 0)]})
 
+    def test_exports_do_not_carry_formulas(self):
+        Indicator.objects.create(
+            village=self.village, programme=self.programme, name="=HYPERLINK(\"http://x\")",
+            unit="-",
+        )  # fmt: skip
+        self.login(self.staff[Role.DPL])
+        body = self.client.get(
+            reverse("outcomes:programme_csv", args=[self.slug, self.programme.code, "indikator"])
+        ).content.decode("utf-8-sig")
+        row = next(csv.DictReader(io.StringIO(body)))
+        self.assertEqual((row["nama"], row["satuan"]), ('\'=HYPERLINK("http://x")', "'-"))
+        from openpyxl import load_workbook
+
+        url = reverse("outcomes:programme_xlsx", args=[self.slug, self.programme.code])
+        book = load_workbook(io.BytesIO(self.client.get(url).content))
+        cell = book["indikator"]["C2"]
+        self.assertEqual((cell.data_type, cell.value), ("s", '\'=HYPERLINK("http://x")'))
+
     def test_exports_parse_back(self):
         self.add_standard()
         for name, spec in tables.TABLES.items():
