@@ -183,9 +183,15 @@ class RoundTrip:
 
         restored = ops.balai(dst, "restore", str(archive))
         self.assertIn("checksums and row counts verified", restored.stdout)
-        after = json.loads(
-            ops.balai(dst, "shell", "--no-imports", "-c", SHELL.format("snapshot")).stdout
+        # The restored contents, then a write (fresh ids, NIK search), in one process.
+        checked = ops.balai(
+            dst,
+            "shell",
+            "--no-imports",
+            "-c",
+            SHELL.format("snapshot") + "; o.write_after_restore()",
         )
+        after, wrote = map(json.loads, checked.stdout.splitlines())
         self.assertEqual(after["counts"], before["counts"])
         self.assertEqual(after["samples"], before["samples"])
         self.assertEqual(after["media"], before["media"])
@@ -197,11 +203,6 @@ class RoundTrip:
         again = ops.balai(dst, "restore", str(archive), check=False)
         self.assertEqual(again.returncode, 1)
         self.assertIn("already holds data", again.stderr)
-        wrote = json.loads(
-            ops.balai(
-                dst, "shell", "--no-imports", "-c", SHELL.format("write_after_restore")
-            ).stdout
-        )
         self.assertGreater(wrote["new"], wrote["before"])
         self.assertEqual(wrote["found_by_nik"], 1)
         other_key = ops.base_env(tmp / "dst", DATABASE_URL=dst_url, FIELD_ENCRYPTION_KEY="k" * 44)
