@@ -79,6 +79,31 @@ def download_of(village):
     return _token_of(download_url(tenancy.issued_of(village)))
 
 
+def data_download_of(village):
+    """A finished data export (UU PDP) with its PDF, behind the resident's signed link."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from balai.residents.models import DataRequest
+    from balai.residents.privacy import download_url
+
+    done = DataRequest.objects.filter(village=village, state="done", kind="export").first()
+    if done is None:
+        now = timezone.now()
+        done = DataRequest.objects.create(
+            village=village,
+            code=f"CRAWL-{village.pk}",
+            resident=village.residents.first(),
+            kind="export",
+            state="done",
+            received_at=now,
+            due_at=now,
+            done_at=now,
+        )
+        done.summary_file.save("data.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    return _token_of(download_url(done, "pdf"))
+
+
 def lesson_file_of(village):
     from django.core.files.base import ContentFile
 
@@ -158,6 +183,7 @@ PUBLIC_KWARGS = {
     "villages:home": lambda v: {},
     "whatsapp:webhook": lambda v: {},
     "letter_requests:download": download_of,
+    "residents:data_download": data_download_of,
     "letter_requests:verify": lambda v: {"token": tenancy.issued_of(v).verify_token},
     "programmes:ics": ics_of,
     "programmes:lesson_file": lesson_file_of,
