@@ -7,6 +7,7 @@ the page. The house style and the process-wide lock come from the transparency b
 """
 
 import base64
+import hashlib
 import io
 
 from balai.outcomes.board import MONTH_SHORT, Board, Funnel, Sales, fmt
@@ -18,7 +19,24 @@ MUTED = "#5d6b64"
 BANDS = [(0, 19), (20, 39), (40, 59), (60, 79), (80, 100)]
 
 
+CACHE_SECONDS = 60 * 60
+
+
 def render(draw, data, fmt_: str = "svg", title: str = "") -> bytes:
+    """The chart, cached by what it is drawn from: the same numbers give the same file, so
+    a dashboard opened again costs no drawing (its data is recomputed on every request)."""
+    from django.core.cache import cache
+
+    digest = hashlib.sha256(repr((draw.__name__, fmt_, title, SIZE, data)).encode()).hexdigest()
+    key = f"outcomes:chart:{digest}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _render(draw, data, fmt_, title)
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
+
+
+def _render(draw, data, fmt_: str, title: str) -> bytes:
     import matplotlib
     from matplotlib.figure import Figure
 

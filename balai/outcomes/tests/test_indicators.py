@@ -179,3 +179,22 @@ class IndicatorsTest(BaseTestCase):
         self.assertEqual(ind.main_category([]), ind.NO_PRODUCT)
         self.assertEqual(ind.main_category(["makanan", "kerajinan"]), "Kerajinan")  # a tie
         self.assertEqual(ind.main_category(["makanan", "kerajinan", "makanan"]), "Makanan")
+
+
+class ChartTest(BaseTestCase):
+    def test_cached_by_its_numbers(self):
+        from unittest import mock
+
+        from balai.outcomes import charts
+        from balai.outcomes.board import Funnel
+
+        one, two = Funnel([("Bersedia", 3), ("Hadir", 2)]), Funnel([("Bersedia", 3), ("Hadir", 1)])
+        first = charts.render(charts.draw_funnel, one)
+        self.assertTrue(first.startswith(b"<?xml"))
+        with mock.patch.object(charts, "_render", wraps=charts._render) as drawn:
+            self.assertEqual(charts.render(charts.draw_funnel, one), first)
+            self.assertEqual(drawn.call_count, 0)
+            self.assertNotEqual(charts.render(charts.draw_funnel, two), first)
+            self.assertEqual(drawn.call_count, 1)
+        png = charts.render(charts.draw_funnel, one, "png")
+        self.assertTrue(png.startswith(b"\x89PNG"))
