@@ -525,13 +525,14 @@ class Bench:
         make_bodies(
             warm_bodies,
             f"wamid.HBgNWARM{self.run_no:03d}x",
-            int(warmup * 4000) + 1000,
+            int(warmup * 8000) + 1000,
             self.secret,
             self.run_no,
         )
         warm = wrk(url, warmup, self.args, warm_bodies, "warm-up", log, server.proc.pid)
-        # Size the timed run's bodies from the warm-up rate so that none is sent twice.
-        count = min(max(int(warm.rate * seconds * 2.5), 10_000), 600_000)
+        # Enough bodies that none is sent twice: three times the warm-up's rate (which can be
+        # far below the steady one), and at least 6,000 a second.
+        count = min(int(max(warm.rate * 3, 6000) * seconds), 600_000)
         prefix = f"wamid.HBgNBENCH{self.run_no:03d}x"
         bodies = self.tmp / "bodies.txt"
         make_bodies(bodies, prefix, count, self.secret, 1000 + self.run_no)
