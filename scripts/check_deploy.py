@@ -532,10 +532,10 @@ class Check:
         archive = self.tmp / "backups" / "manual.tar.gz"
         out = self.balai("backup", "--output", str(archive))
         assert "encryption keys are NOT in this backup" in out.stderr, out.stderr
-        self.step("systemctl start balai-backup (its ExecStart)")
-        [command] = self.unit("balai-backup.service")["ExecStart"]
-        argv = shlex.split(command)
-        self.balai(*argv[1:])
+        self.step("systemctl start balai-backup (its ExecStartPre and ExecStart)")
+        unit = self.unit("balai-backup.service")
+        for command in [c.lstrip("-") for c in unit["ExecStartPre"]] + unit["ExecStart"]:
+            self.balai(*shlex.split(command)[1:])
         assert len(list((self.tmp / "backups").glob("balai-backup-*.tar.gz"))) == 1
         self.step("restore drill: createdb; DATABASE_URL=… MEDIA_ROOT=… balai restore; dropdb")
         subprocess.run(

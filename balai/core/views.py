@@ -181,7 +181,9 @@ def collect_metrics() -> str:
     m.add(
         "balai_outbox_needs_attention",
         "Failed messages marked for an operator's attention in the last 7 days.",
-        out.filter(needs_attention=True, created__gte=now - dt.timedelta(days=7)).count(),
+        out.filter(
+            state="failed", needs_attention=True, failed_at__gte=now - dt.timedelta(days=7)
+        ).count(),
     )
 
     inbound = InboundMessage.objects.filter(state="received").aggregate(
@@ -251,23 +253,14 @@ def _task_metrics(m: Metrics, now) -> None:
             .annotate(n=Count("id"))
             .values_list("queue_name", "n")
         )
-        running = dict(
-            DBTaskResult.objects.running()
-            .values_list("queue_name")
-            .annotate(n=Count("id"))
-            .values_list("queue_name", "n")
-        )
         oldest = DBTaskResult.objects.ready().aggregate(t=Min("enqueued_at"))["t"]
         m.add(
             "balai_tasks_queued",
             "Background tasks due and waiting for a worker, by queue (the queue depth).",
             [({"queue": q}, ready.get(q, 0)) for q in queues],
         )
-        m.add(
-            "balai_tasks_running",
-            "Background tasks being run by a worker, by queue.",
-            [({"queue": q}, running.get(q, 0)) for q in queues],
-        )
+        # (No count of running tasks here: the task table keeps finished rows and has no index
+        # for them, so it would read the whole table at every scrape.)
         m.add(
             "balai_tasks_oldest_queued_age_seconds",
             "Age of the oldest task waiting for a worker.",
