@@ -117,9 +117,7 @@ class TimeoutStormTest(ChannelTestCase):
         failed = list(
             OutboundMessage.objects.filter(state="failed").values_list("kind", "last_error")
         )
-        self.assertEqual(
-            states, {("text", "sent"): RESIDENTS, ("read", "sent"): RESIDENTS}, failed
-        )
+        self.assertEqual(states, {("text", "sent"): RESIDENTS, ("read", "sent"): RESIDENTS}, failed)
         self.assertTrue(OutboundMessage.objects.filter(attempts__gt=1).exists())
         # Each reply reached the API once, plus once for each timeout that hid an acceptance.
         accepted = Counter(b["to"] for b in self.api.sent if b.get("type") == "text")
