@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tarfile
 import tempfile
 from pathlib import Path
@@ -45,6 +46,7 @@ def write_archive(path: Path, members: dict[str, bytes], manifest: dict | None =
 class ArchiveChecksTest(SimpleTestCase):
     def setUp(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="balai-archive-"))
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
 
     def read(self, path):
         return backup.read_archive(path, self.tmp / "out")
@@ -158,6 +160,7 @@ class RoundTrip:
 
     def round_trip(self):
         tmp = Path(tempfile.mkdtemp(prefix="balai-roundtrip-"))
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         src_url, dst_url = self.urls(tmp)
         src = ops.base_env(tmp / "src", DATABASE_URL=src_url)
         dst = ops.base_env(tmp / "dst", DATABASE_URL=dst_url)

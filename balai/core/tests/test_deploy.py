@@ -155,6 +155,7 @@ class UnitsTest(SimpleTestCase):
         if tool is None:
             self.skipTest("systemd-analyze is not installed (the option check above still ran)")
         tmp = Path(tempfile.mkdtemp(prefix="balai-units-"))
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         env_file = tmp / "balai.env"
         env_file.write_text("SECRET_KEY=x\n")
         balai = Path(sys.executable).parent / "balai"
@@ -180,6 +181,7 @@ class NginxTest(SimpleTestCase):
             shutil.which("nginx") is not None, "nginx is not installed (make deploy-tools)"
         )
         tmp = Path(tempfile.mkdtemp(prefix="balai-nginx-"))
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         ports = {"web1": 8001, "web2": 8002, "http": 8080, "https": 8443}
         site = check_deploy.nginx_site_for_test(
             (DEPLOY / "nginx" / "balai.conf").read_text(), tmp, ports, data_dir=tmp
