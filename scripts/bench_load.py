@@ -900,7 +900,9 @@ def states(counter: Counter) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in sorted(counter.items())) or "—"
 
 
-def section(args, storms: list[dict], growth: list[dict], started: str, took: float) -> str:
+def section(
+    args, storms: list[dict], growth: list[dict], started: str, took: float, info: str
+) -> str:
     names = {"db": "database task backend", "rq": f"RQ on Redis (`{args.redis_url}`)"}
     lines = [
         "## Webhook storm on the production configuration (`make bench-load`)",
@@ -910,7 +912,7 @@ def section(args, storms: list[dict], growth: list[dict], started: str, took: fl
         + (" --quick" if args.quick else "")
         + "` (options: `--help`; `--quick` for a small run).",
         "",
-        f"**Machine.** {machine()}. The load generator, the web server (which is also the "
+        f"**Machine.** {info}. The load generator, the web server (which is also the "
         "fake Cloud API), the task workers, PostgreSQL and Redis share these CPUs; other "
         "processes on the machine are counted apart (load averages below are 1/5/15-minute).",
         "",
@@ -1147,6 +1149,7 @@ def main() -> int:
 
     say(f"migrating the template database {template}")
     call_command("migrate", verbosity=0)
+    info = machine()  # while a database is there to ask its version
     connection.close()
     connection.settings_dict["NAME"] = name
     run = Run(args, tmp, env)
@@ -1176,7 +1179,11 @@ def main() -> int:
             drop(args.pg_url)
             drop(args.pg_url.rsplit("/", 1)[0] + "/" + template)
     took = time.monotonic() - _t0
-    text = section(args, storms, growth, started, took)
+    try:
+        text = section(args, storms, growth, started, took, info)
+    except Exception:
+        print(json.dumps({"storms": storms, "growth": growth}, default=str))  # not lost
+        raise
     print("\n" + text)
     if not args.no_doc:
         write_doc(text)
