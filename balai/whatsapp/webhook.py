@@ -16,6 +16,7 @@ import re
 import threading
 import time
 
+import psycopg
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
@@ -585,12 +586,13 @@ def _postgresql_sql(quote) -> str:
             f"WITH r AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record}, ",  # noqa: S608
             "n int, task_id uuid)), ",
             f"m AS (INSERT INTO {quote(inbound.db_table)} ({', '.join(columns)}) ",
-            f"SELECT {', '.join(names)}, %s, %s, 0, '' FROM r ORDER BY n ",  # noqa: S608
+            f"SELECT {', '.join(names)}, %s::timestamptz, %s::text, 0, '' FROM r ORDER BY n ",  # noqa: S608
             f"ON CONFLICT ({wamid}) DO NOTHING ",
             f"RETURNING {quote(inbound.pk.column)} AS id, {wamid} AS wamid), ",
             f"t AS (INSERT INTO {quote(tasks.db_table)} ({', '.join(task_columns)}) ",
-            "SELECT r.task_id, %s, jsonb_build_object('args', jsonb_build_array(m.id), ",
-            "'kwargs', '{}'::jsonb), %s, %s, %s, %s, %s, %s, '[]'::jsonb, NULL, '', '' ",
+            "SELECT r.task_id, %s::text, jsonb_build_object('args', jsonb_build_array(m.id), ",
+            "'kwargs', '{}'::jsonb), %s::int, %s::text, %s::text, %s::text, %s::timestamptz, ",
+            "%s::timestamptz, '[]'::jsonb, NULL, '', '' ",
             "FROM m JOIN r USING (wamid)) ",
             "SELECT wamid, id FROM m",
         ]
@@ -628,8 +630,10 @@ def _insert_postgresql(connection, backend, task, rows: list[dict]) -> list[tupl
         task.run_after or get_date_max(),
         now,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    # A prepared statement (server-side binding): PostgreSQL plans it once per connection.
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
         return cursor.fetchall()
 
 
