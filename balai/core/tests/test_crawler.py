@@ -116,7 +116,9 @@ class CrawlerTest(BaseTestCase):
             for form in page.forms:
                 if form.method == "post":
                     cls.all_forms.append(form)
+                    # By the page it is on and by the URL it posts to.
                     cls.forms.setdefault(name, form)
+                    cls.forms.setdefault(url_name(form.action) or name, form)
             for link in sorted(page.links):
                 if link.startswith(("/static/", "/media/", "/admin/", "/simulator/")):
                     continue
