@@ -26,7 +26,7 @@ from balai.test import BaseTestCase
 from balai.villages.roles import Role
 
 FAST = settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -118,16 +118,12 @@ def hostile_files() -> dict[str, tuple[str, str, bytes]]:
 
 HOSTILE_TEXT = {
     "oversized": "x" * 20_000,
-    "unicode": "Siti \u202eAminah\u200b 🙏 ــ \u0301\ufeff 𝓐",
+    "unicode and control": "Siti \u202eAminah\u200b 🙏 ــ \u0301\ufeff 𝓐 \x1b[31m\r\n\t\x7f",
     "nul byte": "abc\x00def",
-    "control": "\x1b[31m\r\n\t\x7f",
     "number-ish": "-99999999999999999999999",
     "float-ish": "1e309",
-    "nan": "NaN",
     "date-ish": "2026-02-31",
-    "markup": "<script>alert(1)</script>{{ 7*7 }}{% now %}",
-    "sql-ish": "'; DROP TABLE residents_resident; --",
-    "path": "../../../../etc/passwd",
+    "markup, sql, path": "<script>alert(1)</script>{{ 7*7 }}'; DROP TABLE x; -- ../../etc/passwd",
     "empty": "",
 }
 
