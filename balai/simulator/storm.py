@@ -8,6 +8,7 @@ caller decides, as Meta retries what was not answered 200).
 """
 
 import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import time
@@ -111,4 +112,12 @@ def post_all(
     timeout: float = 30.0,
 ) -> list[Answer]:
     """POST each ``(key, body, signature)`` once; the answers in the order they came."""
-    return asyncio.run(_storm(url_host, port, path, bodies, connections, timeout))
+    storm = _storm(url_host, port, path, bodies, connections, timeout)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(storm)
+    # A loop already runs in this thread (Playwright's sync API in the same test process):
+    # asyncio.run() refuses to nest, so the storm gets a thread and a loop of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, storm).result()

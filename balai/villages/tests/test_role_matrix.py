@@ -34,6 +34,7 @@ POST_CAPABILITY = {
     "programmes:quiz": "manage_programmes",
     "programmes:docs": "manage_programmes",
     "programmes:logbook": "manage_programmes",
+    "programmes:followup": "manage_programmes",
     "programmes:comments": "comment",
 }
 
