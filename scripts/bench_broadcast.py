@@ -794,7 +794,7 @@ def section(args, pace, crash, stages, started: str, took: float) -> str:
             "",
             f"A second announcement to the same {args.recipients:,} residents. When the fake "
             f"Cloud API had accepted {c['at_kill']:,}, all {c['killed']} workers were killed "
-            f"with SIGKILL ({c['sending_at_kill']} outbox rows were then in `sending`: a "
+            f"with SIGKILL ({c['sending_at_kill']} outbox row(s) then in `sending`: a "
             "request in flight, or answered but not yet committed) and as many new workers "
             f"were started. Everything was served {c['after_kill']:.0f} s after the kill "
             "(rows left in `sending` wait 5 minutes for the outbox sweeper, in real time).",
