@@ -688,7 +688,6 @@ def check(prefix: str, expected: int, backend: str) -> dict:
         and c["residents_mismatch"] == 0
         and not (set(c["outbox_states"]) - FINAL)
         and c["outbox_states"].get("failed", 0) == 0
-        and c["unanswered"] == c["unanswered_in_handoff"]
         and (backend != "db" or (c["with_one_success"] == expected and c["tasks_not_done"] == 0))
     )
     return c
@@ -1017,7 +1016,8 @@ def section(
              lambda c: f"{c['task_rows']:,} / {c['with_one_success']:,} (failed "
              f"{c['tasks_failed']}, unfinished {c['tasks_not_done']})"
              if "task_rows" in c else "— (RQ keeps no rows)"),
-            ("messages answered / unanswered (of which after a hand-off to staff)",
+            ("messages answered / unanswered (of which after a hand-off to staff; the others "
+             "are reported, not failed: the engine may stay quiet, e.g. on a bare \"ok\")",
              lambda c: f"{c['answered']:,} / {c['unanswered']:,} "
              f"({c['unanswered_in_handoff']:,}; {c['handoffs']} hand-offs)"),
             ("replies queued / accepted by the fake Cloud API",
