@@ -17,6 +17,7 @@ when the database went away (the documented duplicate window).
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -152,6 +153,7 @@ class PostgresRestartTest(SimpleTestCase):
         threading.Thread(target=self.api.serve_forever, daemon=True).start()
         self.addCleanup(self.api.shutdown)
         self.dir = Path(tempfile.mkdtemp(prefix="balai-pg-fault-"))
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.port = private_pg.free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
