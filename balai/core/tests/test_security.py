@@ -178,3 +178,14 @@ class RunningAppSecurityTest(BaseTestCase):
             other.post("/masuk/", {"username": "operator-a", "password": PASSWORD}).status_code,
             302,
         )
+
+    def test_nul_characters_are_refused_before_any_view(self):
+        """PostgreSQL cannot store them; a view reading request.POST directly would 500."""
+        self.login(self.staff["kasi_pelayanan"])
+        response = self.client.get("/desa/pondok/warga/", {"q": "Siti\x00"})
+        self.assertEqual(response.status_code, 400)
+        self.assertContains(response, "karakter yang tidak diizinkan", status_code=400)
+        code = self.resident.code
+        response = self.client.post(f"/desa/pondok/warga/{code}/ubah/", {"name": "A\x00B"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(self.client.get("/desa/pondok/warga/", {"q": "Siti"}).status_code, 200)
