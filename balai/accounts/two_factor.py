@@ -28,6 +28,7 @@ RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 SESSION_PENDING = "two_factor_pending"  # password right, code still to come
 SESSION_VERIFIED = "two_factor_verified"
+SESSION_SETUP = "two_factor_setup_required"  # required, not set up yet (decided at login)
 
 
 class TwoFactorError(Exception):

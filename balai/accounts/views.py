@@ -38,6 +38,9 @@ def login_view(request):
             }
             return redirect("accounts:login_code")
         login(request, form.user)
+        if two_factor.is_required(form.user):
+            request.session[two_factor.SESSION_SETUP] = True
+            return redirect("accounts:two_factor_setup")
         return redirect(next_url or "villages:home")
     status = 429 if form.has_error("__all__", "locked") else 200
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
@@ -133,6 +136,7 @@ def two_factor_setup(request):
             status = 429 if two_factor.is_locked(user) else 200
         else:
             request.session[two_factor.SESSION_VERIFIED] = True
+            request.session.pop(two_factor.SESSION_SETUP, None)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "new": True})
     device = getattr(user, "two_factor", None)
     if request.method == "GET" or device is None:

@@ -157,19 +157,28 @@ class TwoFactorTest(BaseTestCase):
 
     def test_required_for_everyone(self):
         TwoFactorRequirement.objects.create(village=None)
-        self.login(self.other_staff[Role.KADES])
+        self.assertTrue(two_factor.is_required(self.other_staff[Role.KADES]))
+        response = self.password_step(username="kades-b")
+        self.assertRedirects(response, "/akun/dua-langkah/", fetch_redirect_response=False)
         self.assertRedirects(
             self.client.get("/desa/tigawasa/"), "/akun/dua-langkah/", fetch_redirect_response=False
         )
         with override_settings(TWO_FACTOR_REQUIRED=True):
             TwoFactorRequirement.objects.all().delete()
             self.assertTrue(two_factor.is_required(self.platform))
+            # The setting applies at once, to sessions opened before it too.
+            self.login(self.platform)
+            self.assertRedirects(
+                self.client.get("/desa/pondok/"),
+                "/akun/dua-langkah/",
+                fetch_redirect_response=False,
+            )
 
-    def test_an_old_session_of_a_user_with_two_factor_must_log_in_again_when_required(self):
+    def test_a_session_that_skipped_the_code_must_log_in_again_when_required(self):
         self.switch_on()
-        self.login(self.user)  # a session from before the requirement
-        TwoFactorRequirement.objects.create(village=self.village)
-        response = self.client.get("/desa/pondok/")
+        self.login(self.user)  # not through the code page
+        with override_settings(TWO_FACTOR_REQUIRED=True):
+            response = self.client.get("/desa/pondok/")
         self.assertTrue(response["Location"].startswith("/masuk/"))
         self.assertNotIn("_auth_user_id", self.client.session)
 
