@@ -278,9 +278,10 @@ def outcome_token_of(village):
     from balai.outcomes.actions import do_create_token
     from balai.outcomes.models import ApiToken
 
-    return ApiToken.objects.filter(village=village).first() or do_create_token(
-        village, "Power BI", None
-    )[0]
+    return (
+        ApiToken.objects.filter(village=village).first()
+        or do_create_token(village, "Power BI", None)[0]
+    )
 
 
 # For each staff URL: which object of a village fills its other parameters.
