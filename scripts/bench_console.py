@@ -589,7 +589,8 @@ def pages(found: dict) -> list[tuple[str, str, str]]:
         ("request page", op, f"{base}/permohonan/{found['request']}/"),
         ("residents", op, f"{base}/warga/"),
         ("residents, name search", op, f"{base}/warga/?q=sulastri"),
-        ("residents, exact NIK", op, f"{base}/warga/?q={found['nik']}"),
+        # A NIK is posted, never put in a URL: the page measured is where the post lands.
+        ("residents, exact NIK", op, f"POST {base}/warga/ q={found['nik']}"),
         ("verify queue", op, f"{base}/verifikasi-warga/"),
         ("inbox, waiting", op, f"{base}/kotak-masuk/"),
         ("inbox, all", op, f"{base}/kotak-masuk/?tampil=semua"),
@@ -618,6 +619,10 @@ def measure(found: dict, warmup: int, repeat: int) -> list[dict]:
             clients[username] = Client()
             clients[username].force_login(get_user_model().objects.get(username=username))
         client = clients[username]
+        if path.startswith("POST "):
+            url, field = path[5:].split(" ", 1)
+            name, value = field.split("=", 1)
+            path = client.post(url, {name: value})["Location"]
         for _ in range(warmup):
             response = client.get(path)
             if response.status_code != 200:

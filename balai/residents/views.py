@@ -1,6 +1,10 @@
+import re
+import secrets
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from balai.residents.forms import ResidentForm
@@ -8,15 +12,39 @@ from balai.residents.models import Resident
 from balai.villages.access import access_resident, staff_view
 from balai.villages.actions import do_audit
 
+# Searches are posted and kept in the session under a short random key, so a NIK, KK or
+# phone number typed into the box never lands in a URL (browser history, proxy logs).
+SEARCHES = "resident_searches"
+MAX_SEARCHES = 20
+IDENTIFIER = re.compile(r"\d{6,}")
+
 
 @staff_view("view_residents")
 def resident_list(request, staff):
+    if request.method == "POST":
+        query = request.POST.get("q", "").strip()[:100]
+        if not query:
+            return redirect("residents:list", staff.village.slug)
+        searches = request.session.get(SEARCHES, {})
+        key = secrets.token_urlsafe(6)
+        searches = dict(list(searches.items())[-(MAX_SEARCHES - 1) :], **{key: query})
+        request.session[SEARCHES] = searches
+        return redirect(f"{reverse('residents:list', args=[staff.village.slug])}?cari={key}")
     residents = Resident.objects.for_village(staff.village).select_related("area__parent")
-    query = request.GET.get("q", "").strip()
+    key = request.GET.get("cari", "")
+    query = request.session.get(SEARCHES, {}).get(key, "") if key else ""
+    if not key:
+        # ?q= links (bookmarks, other pages) search names only; numbers go through the box.
+        query = request.GET.get("q", "").strip()
+        if IDENTIFIER.search(re.sub(r"[\s.+-]", "", query)):
+            messages.info(request, "Untuk mencari NIK atau nomor HP, pakai kotak pencarian.")
+            query = ""
+    elif not query:
+        messages.info(request, "Pencarian itu sudah kedaluwarsa. Silakan cari lagi.")
     if query:
         residents = residents.search(query)
     page = Paginator(residents, 50).get_page(request.GET.get("hal"))
-    return render(request, "residents/list.html", {"page": page, "query": query})
+    return render(request, "residents/list.html", {"page": page, "query": query, "search_key": key})
 
 
 @staff_view("view_residents")

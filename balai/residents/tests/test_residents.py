@@ -50,11 +50,26 @@ class ResidentPagesTest(BaseTestCase):
     def test_search_by_name_and_by_full_nik(self):
         self.login(self.operator)
         self.assertContains(self.client.get("/desa/pondok/warga/?q=siti"), "Siti Aminah")
-        response = self.client.get("/desa/pondok/warga/?q=3311024501900001")
-        self.assertContains(response, "Siti Aminah")
+        # A NIK is posted: the page it lands on carries a random key, not the number.
+        response = self.client.post("/desa/pondok/warga/", {"q": "3311024501900001"})
+        self.assertEqual(response.status_code, 302)
+        self.assertNotIn("3311", response["Location"])
+        self.assertIn("?cari=", response["Location"])
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "Siti Aminah")
+        self.assertContains(page, 'value="3311024501900001"')
         # The other village's NIK finds nothing here.
-        response = self.client.get("/desa/pondok/warga/?q=5108055203850003")
+        response = self.client.post("/desa/pondok/warga/", {"q": "5108055203850003"}, follow=True)
         self.assertNotContains(response, self.other_resident.name)
+        self.assertContains(response, "0 warga cocok")
+        # A number typed into a URL is not searched, and the page says where to type it.
+        response = self.client.get("/desa/pondok/warga/?q=3311024501900001")
+        self.assertContains(response, "pakai kotak pencarian")
+        self.assertNotContains(response, "cocok dengan pencarian")
+        # Another session's key finds nothing.
+        self.client.logout()
+        self.login(self.operator)
+        self.assertContains(self.client.get(page.request["PATH_INFO"] + "?cari=zzz"), "kedaluwarsa")
 
     def test_detail_masks_and_reveal_is_logged_for_allowed_roles(self):
         url = f"/desa/pondok/warga/{self.resident.code}/"
