@@ -627,7 +627,7 @@ def machine() -> str:
     return (
         f"{cpus} CPUs ({model or platform.machine()}), {kb / 1024 / 1024:.1f} GiB RAM, "
         f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
-        f"Django {version('django')}, gunicorn {version('gunicorn')}, PostgreSQL {pg}"
+        f"Django {version('django')}, granian {version('granian')}, PostgreSQL {pg}"
     )
 
 
@@ -693,7 +693,7 @@ def section(args, pace, crash, stages, started: str, took: float) -> str:
         "`delivered` status webhooks) share these CPUs, and so did other processes (below).",
         "",
         f"**Setup.** PostgreSQL (a fresh `balai_bench_broadcast` database), database task "
-        f"backend, {buckets}; `balai serve` ({args.web_workers} gunicorn workers × "
+        f"backend, {buckets}; `balai serve` ({args.web_workers} granian workers × "
         f"{args.web_threads} threads) serving the simulator's fake Cloud API and Balai's "
         f"webhook; {args.workers} × `balai worker --queues outbox,default` (one task at a "
         f"time each). One village, its simulated number limited to **{limit} "
@@ -760,7 +760,7 @@ def section(args, pace, crash, stages, started: str, took: float) -> str:
             f"Measured first, on {stages['sent']} recipients, in the benchmark's own process "
             "with nothing else of it running: the pump's ticks, then the queued tasks one by "
             "one through django-tasks-db's worker code, the fake Cloud API and the webhook "
-            "answering in process (no gunicorn, no scheduler thread, no polling). It is the "
+            "answering in process (no HTTP server, no scheduler thread, no polling). It is the "
             "process's CPU time, which other load on the machine inflates far less than wall "
             "time, though somewhat (shared caches and cores).",
             "",

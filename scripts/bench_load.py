@@ -6,7 +6,7 @@ template ``balai_bench_load_tpl``, then copied for each run):
 1. **Storm, once per task backend** (the database backend, then RQ on Redis): villages with
    simulated numbers (the simulator is the fake Cloud API), residents of whom some are in the
    middle of a letter request or a complaint, some browse the menu, ask for a letter's status
-   or write a complaint, and some are new (unknown phone numbers). ``balai serve`` (gunicorn)
+   or write a complaint, and some are new (unknown phone numbers). ``balai serve`` (granian)
    serves Balai's webhook and the simulator's fake Cloud API; ``--workers`` ``balai worker``
    processes run the inbox, the outbox and the simulator's status webhooks.
    ``balai.simulator.storm`` (asyncio, 32 keep-alive connections) POSTs every resident's ten
@@ -297,7 +297,7 @@ def cpu_snapshot(groups: dict[str, list[int]], database: str) -> dict:
             used = (int(rest[11]) + int(rest[12])) / CLK
             group = owner.get(int(rest[2]))
             if group:
-                # With the children it has reaped: RQ runs each job in a forked work horse.
+                # With any children it has reaped (RQ's forking worker would run jobs there).
                 snap[group] += used + (int(rest[13]) + int(rest[14])) / CLK
             elif comm == "redis-server":
                 snap["redis"] += used
@@ -877,7 +877,7 @@ def machine() -> str:
     return (
         f"{os.cpu_count()} CPUs ({model or platform.machine()}), {kb / 1024 / 1024:.1f} GiB "
         f"RAM, {platform.system()} {platform.release()}; Python {platform.python_version()}, "
-        f"Django {version('django')}, gunicorn {version('gunicorn')}, PostgreSQL {pg}, "
+        f"Django {version('django')}, granian {version('granian')}, PostgreSQL {pg}, "
         f"Redis {redis_version}, rq {version('rq')}, wrk {m.group(1) if m else '?'}"
     )
 
@@ -917,7 +917,7 @@ def section(
         "",
         f"**Setup.** Production settings (`BALAI_DEBUG` off, explicit secrets, access log off, "
         f"`LOG_LEVEL=WARNING`); PostgreSQL (a fresh `{db_name(args.pg_url)}` database copied "
-        f"from a migrated template for each run); `balai serve` ({args.web_workers} gunicorn "
+        f"from a migrated template for each run); `balai serve` ({args.web_workers} granian "
         f"workers × {args.web_threads} threads) serving Balai's webhook and the simulator's "
         f"fake Cloud API; {args.workers} × `balai worker`, {max(1, args.workers // 2)} on the "
         "`inbox` queue and the others on `outbox,default` (so a backlog of received messages "
@@ -941,9 +941,9 @@ def section(
         "(the whole pipeline: resident lookup, the conversation engine, replies queued). "
         "*Message → reply*: from the webhook storing a message to the fake Cloud API "
         "accepting the first reply to it. CPU per message: CPU time of that process group "
-        "(with the children it reaped: RQ forks a work horse per job) divided by the "
-        "messages; PostgreSQL's is its backends still connected at the end, so with RQ, "
-        "whose every job opens and closes a connection, most of it is not seen. The bare "
+        "(with any children it reaped) divided by the messages; PostgreSQL's is its "
+        "backends still connected at the end (each worker keeps its connection: `balai "
+        "worker` runs RQ jobs in its own process, not in a forked work horse). The bare "
         "endpoint is measured with wrk for a fixed time before the workers start.",
         "",
     ]
