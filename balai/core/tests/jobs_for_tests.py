@@ -24,12 +24,3 @@ def write_file(path: str, text: str) -> str:
     with open(path, "w") as f:
         f.write(text)
     return text
-
-
-@job()
-def write_pid(path: str) -> int:
-    import os
-
-    with open(path, "w") as f:
-        f.write(str(os.getpid()))
-    return os.getpid()

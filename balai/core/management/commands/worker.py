@@ -46,7 +46,8 @@ class Command(BaseCommand):
             and not batch
         ):
             # Load and train the message recogniser now (a few seconds, mostly importing
-            # scikit-learn) rather than on a resident's first message.
+            # scikit-learn) rather than on a resident's first message; RQ's forked job
+            # processes inherit it.
             from balai.nlu import recognise
 
             recognise.model()
@@ -64,7 +65,6 @@ class Command(BaseCommand):
                     "rqworker",
                     *queues.split(","),
                     job_class="django_tasks_rq.Job",
-                    worker_class="balai.core.rqworker.BalaiWorker",
                     with_scheduler=True,
                 )
             elif settings.TASK_BACKEND == "db":
