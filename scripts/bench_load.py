@@ -297,7 +297,7 @@ def cpu_snapshot(groups: dict[str, list[int]], database: str) -> dict:
             used = (int(rest[11]) + int(rest[12])) / CLK
             group = owner.get(int(rest[2]))
             if group:
-                # With any children it has reaped (RQ's forking worker would run jobs there).
+                # With the children it has reaped: RQ runs each job in a forked work horse.
                 snap[group] += used + (int(rest[13]) + int(rest[14])) / CLK
             elif comm == "redis-server":
                 snap["redis"] += used
@@ -941,9 +941,9 @@ def section(
         "(the whole pipeline: resident lookup, the conversation engine, replies queued). "
         "*Message → reply*: from the webhook storing a message to the fake Cloud API "
         "accepting the first reply to it. CPU per message: CPU time of that process group "
-        "(with any children it reaped) divided by the messages; PostgreSQL's is its "
-        "backends still connected at the end (each worker keeps its connection: `balai "
-        "worker` runs RQ jobs in its own process, not in a forked work horse). The bare "
+        "(with the children it reaped: RQ forks a work horse per job) divided by the "
+        "messages; PostgreSQL's is its backends still connected at the end, so with RQ, "
+        "whose every job opens and closes a connection, most of it is not seen. The bare "
         "endpoint is measured with wrk for a fixed time before the workers start.",
         "",
     ]
