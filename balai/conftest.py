@@ -61,3 +61,13 @@ def page(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_number_cache():
+    """The webhook's per-process cache of WhatsApp numbers is cleared when a number is saved,
+    but a test's rollback saves nothing: start every test without it."""
+    from balai.whatsapp.webhook import _NUMBER_CACHE
+
+    _NUMBER_CACHE.clear()
+    yield

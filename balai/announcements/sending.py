@@ -17,17 +17,20 @@ but never lets more than ``BACKLOG_SECONDS`` of released messages wait in the ou
 any wait longer than ``MAX_WAIT`` (slow senders), so pause, cancel and unsubscribes take
 effect within seconds, and a pump ahead of slow workers does not flood the queue.
 
-Releasing a recipient is one transaction: lock the pending row (``SKIP LOCKED`` on
-PostgreSQL), check the resident is still in the audience (those who unsubscribed mid-way are
-skipped), queue the message with ``outbox.do_send`` (the outbox row and its send task are
-written in the same transaction with the database task backend), and mark the recipient
-released with the outbox row's id (a unique key: one outbox row per recipient). A worker
-killed anywhere in it leaves either nothing or all of it.
+Recipients are released ``CHUNK`` at a time, each chunk one transaction: lock the pending
+rows (``SKIP LOCKED`` on PostgreSQL), check the residents are still in the audience (those
+who unsubscribed mid-way are skipped), write their outbox rows (``outbox.do_queue_many``, one
+INSERT), mark the recipients released with their outbox row's id (a unique key: one outbox
+row per recipient), and enqueue one ``outbox.send_outbound_batch`` task per ``SEND_BATCH``
+rows (written in the same transaction with the database task backend). A worker killed
+anywhere in it leaves either nothing or all of it.
 
-From there the outbox sends (``outbox.send_outbound``): the number's throughput bucket and
-Meta's pair limit are token buckets shared by all workers, the row is claimed with a
-conditional UPDATE, and statuses (sent/delivered/read/failed) come back by webhook into the
-outbox row, which the progress bar reads.
+From there the outbox sends: the number's throughput bucket and Meta's pair limit are token
+buckets shared by all workers, each row is claimed with a conditional UPDATE, sent, and its
+``sent`` state committed before the next one, and statuses (sent/delivered/read/failed) come
+back by webhook into the outbox row, which the progress bar reads. One task per ten messages
+rather than one each is what lets two CPUs keep up with 80 messages/second
+(docs/benchmarks.md).
 
 The duplicate window
 --------------------
@@ -36,8 +39,8 @@ sending it dies after its POST to ``/messages`` left and before the ``sent`` sta
 committed: the row stays ``sending`` and the outbox sweeper sends it again after
 ``SENDING_STALE`` (5 minutes). A worker sends one message at a time, so each killed worker
 adds at most one duplicate. A killed pump adds none (its transaction rolls back), nor does a
-killed worker that had claimed a send task but not yet the row (the sweeper re-enqueues
-queued rows after 30 seconds, and the claim lets one worker win). ``make bench-broadcast``
+killed worker whose batch still had rows it had not claimed (they are still ``queued``: the
+sweeper re-enqueues queued rows after 30 seconds, and the claim lets one worker win). ``make bench-broadcast``
 kills every worker half-way through 10,000 recipients and counts what Meta's side received.
 
 A lost pump chain (its worker killed between ticks) is restarted by ``sweep_broadcasts``
@@ -55,11 +58,12 @@ from django.utils import timezone
 from balai.announcements import content
 from balai.announcements.audience import ANNOUNCEMENT_PURPOSE, Audience, default_template
 from balai.announcements.models import Announcement, Broadcast, NewsSettings, Pump, Recipient
-from balai.core.jobs import defer, enqueue_on_commit, job
+from balai.core.jobs import defer, enqueue_durably, enqueue_on_commit, job
 from balai.core.schedule import periodic
+from balai.lib.sql import update_each
 from balai.residents.models import Resident
 from balai.whatsapp.models import OutboundMessage, WhatsAppNumber
-from balai.whatsapp.outbox import NoChannel, do_send
+from balai.whatsapp.outbox import do_queue_many, send_outbound_batch
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ STALE = 15.0  # a pump that has not ticked for this long is restarted
 LEASE = 30.0  # a tick holds the pump this long at most
 BATCH = 2000  # recipients written per batch
 CHUNK = 50  # recipients released per transaction
+SEND_BATCH = 10  # messages per send task (several workers share a tick's release)
 PUMP_PRIORITY = 10  # before the queued sends (django-tasks' priority, higher first)
 
 R = Recipient.State
@@ -343,6 +348,7 @@ def release(broadcast: Broadcast, limit: int, now: dt.datetime) -> int:
             still_in = set(audience.residents().filter(pk__in=ids).values_list("pk", flat=True))
             people = Resident.objects.filter(pk__in=ids).select_related("whatsapp").in_bulk()
             skipped: dict[str, list[int]] = {}
+            chosen = []  # (recipient row, resident, message, inside the 24-hour window)
             for row in rows:
                 person = people.get(row.resident_id)
                 reason = _skip_reason(broadcast, person, row.resident_id in still_in, now)
@@ -357,21 +363,24 @@ def release(broadcast: Broadcast, limit: int, now: dt.datetime) -> int:
                     built = content.template_message(
                         broadcast.template, broadcast.template_values, person.name
                     )
-                try:
-                    outbound = do_send(
-                        person,
-                        built,
-                        purpose=ANNOUNCEMENT_PURPOSE,
-                        template_values=broadcast.template_values,
-                    )
-                except NoChannel:
-                    skipped.setdefault("desa tanpa nomor WhatsApp", []).append(row.pk)
-                    continue
-                # One plain UPDATE per row: far cheaper than bulk_update's CASE expressions.
-                Recipient.objects.filter(pk=row.pk).update(
-                    state=R.RELEASED, outbound=outbound, via_template=not inside, released_at=now
-                )
-                sent += 1
+                chosen.append((row, person, built, inside))
+            outbound = do_queue_many(
+                [(person, built) for _, person, built, _ in chosen],
+                purpose=ANNOUNCEMENT_PURPOSE,
+                template_values=broadcast.template_values,
+            )
+            update_each(
+                Recipient,
+                ["state", "outbound", "via_template", "released_at"],
+                [
+                    (row.pk, R.RELEASED, message.pk, not inside, now)
+                    for (row, _, _, inside), message in zip(chosen, outbound, strict=True)
+                ],
+            )
+            queued = [message.pk for message in outbound]
+            for start in range(0, len(queued), SEND_BATCH):
+                enqueue_durably(send_outbound_batch, queued[start : start + SEND_BATCH])
+            sent += len(queued)
             for reason, pks in skipped.items():
                 Recipient.objects.filter(pk__in=pks).update(state=R.SKIPPED, skip_reason=reason)
     return sent

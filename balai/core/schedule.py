@@ -25,8 +25,12 @@ def periodic(seconds: int):
 
 def tick() -> list[str]:
     enqueued = []
+    keys = {t: f"periodic:{t.module_path}" for t, _ in PERIODIC}
+    # One read for all the jobs each second; only a job whose key is gone (due) is raced for
+    # with ``add`` — every worker runs this, and the cache may be a database table.
+    running = cache.get_many(list(keys.values()))
     for t, seconds in PERIODIC:
-        if cache.add(f"periodic:{t.module_path}", 1, timeout=seconds):
+        if keys[t] not in running and cache.add(keys[t], 1, timeout=seconds):
             t.enqueue()
             enqueued.append(t.module_path)
     return enqueued

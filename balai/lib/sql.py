@@ -3,7 +3,8 @@
 ``insert_row`` prepares every value with its model field (so types and JSON are exactly what
 the ORM would write) and issues a single ``INSERT … RETURNING pk``, optionally
 ``ON CONFLICT (field) DO NOTHING`` (PostgreSQL, SQLite ≥ 3.35). ``insert_rows`` does the same
-for many rows in one multi-row statement per chunk. Signals do not fire.
+for many rows in one multi-row statement per chunk; ``update_each`` sets different values on
+many rows by primary key in one ``executemany``. Signals do not fire.
 """
 
 from django.db import connections, router
@@ -79,3 +80,30 @@ def insert_rows(model, rows: list[dict], *, skip_conflict_on=None, returning=Non
             if returning:
                 found += [tuple(row) for row in cursor.fetchall()]
     return found
+
+
+def update_each(model, names: list[str], rows: list[tuple]) -> None:
+    """``UPDATE … SET name = value, … WHERE pk = …`` for each ``(pk, *values)`` in ``rows``,
+    as one ``executemany`` (psycopg pipelines it): the statement is built once, not compiled
+    by the ORM for every row, and values are prepared by their model fields."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Only quoted identifiers are interpolated; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {sets} "  # noqa: S608
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    params = [
+        [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values, strict=True)
+        ]
+        + [pk]
+        for pk, *values in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

@@ -16,7 +16,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from balai.simulator import webhooks
-from balai.simulator.models import SimFault, SimMedia, SimMessage, new_wamid
+from balai.simulator.models import SimDelivery, SimFault, SimMedia, SimMessage, new_wamid
 from balai.simulator.validate import BSUID
 from balai.whatsapp.models import WhatsAppNumber
 
@@ -474,4 +474,9 @@ def reset(request):
     for key, model in (("messages", SimMessage), ("media", SimMedia), ("faults", SimFault)):
         rows = model.objects.filter(phone_number_id=village) if village else model.objects.all()
         counts[key], _ = rows.delete()
+    # Nothing is left to report: a status task queued before the reset finds nothing.
+    deliveries = SimDelivery.objects.all()
+    if village:
+        deliveries = deliveries.filter(phone_number_id=village)
+    deliveries.delete()
     return JsonResponse({"deleted": counts})

@@ -6,6 +6,7 @@ the JSON API make the next sends fail the way Meta fails; accepted messages get 
 ``sent`` and ``delivered`` status webhooks from a background task once the request commits.
 """
 
+import datetime as dt
 import hashlib
 import json
 import secrets
@@ -16,14 +17,17 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from balai.core.jobs import enqueue_on_commit
+from balai.core.jobs import enqueue_durably
 from balai.simulator import validate
-from balai.simulator.models import SimFault, SimMedia, SimMessage, new_wamid
+from balai.simulator.models import SimDelivery, SimFault, SimMedia, SimMessage, new_wamid
 from balai.simulator.tasks import deliver
 from balai.simulator.validate import GraphError
+from balai.simulator.webhooks import UNDELIVERABLE_ERROR
 from balai.whatsapp.models import WhatsAppNumber
+from balai.whatsapp.webhook import numbers_by_id
 
 # Meta's per-type media size limits (reference/whatsapp.md §2.8).
 UPLOAD_LIMITS = {"image": 5 << 20, "audio": 16 << 20, "video": 16 << 20}
@@ -104,6 +108,9 @@ def simulated_number(phone_number_id: str) -> WhatsAppNumber | None:
 
 
 def _take_fault(phone_number_id: str) -> SimFault | None:
+    faults = SimFault.objects.filter(phone_number_id=phone_number_id).exclude(remaining=0)
+    if not faults.exists():  # the usual case: no lock, no transaction
+        return None
     with transaction.atomic():
         fault = (
             SimFault.objects.select_for_update()
@@ -123,8 +130,9 @@ def messages(request, version: str, phone_number_id: str):
         return error_response(no_object(phone_number_id, request.method.lower()))
     if not authorized(request):
         return error_response(UNAUTHORIZED)
-    number = simulated_number(phone_number_id)
-    if number is None:
+    # The webhook's short-lived cache of numbers: a query saved on every send.
+    number = numbers_by_id({phone_number_id}).get(phone_number_id)
+    if number is None or not number.is_simulated:
         return error_response(no_object(phone_number_id))
 
     fault = _take_fault(phone_number_id)
@@ -165,8 +173,10 @@ def messages(request, version: str, phone_number_id: str):
             wamid=new_wamid(),
             payload=body,
             status="accepted",
+            # Accepted now, reported "failed" by webhook later (as 131026 is).
+            error=UNDELIVERABLE_ERROR if failing else None,
         )
-        enqueue_on_commit(deliver, stored.pk, fail=failing)
+        _schedule_delivery(phone_number_id)
     return JsonResponse(
         {
             "messaging_product": "whatsapp",
@@ -174,6 +184,27 @@ def messages(request, version: str, phone_number_id: str):
             "messages": [{"id": stored.wamid}],
         }
     )
+
+
+# A queued status task older than this is taken for lost (its enqueue never happened).
+DELIVERY_STALE = dt.timedelta(seconds=60)
+
+
+def _schedule_delivery(phone_number_id: str) -> None:
+    """Queue the number's status task unless one is queued. Called after the message is
+    written and inside its transaction: the row lock (PostgreSQL) or the write lock (SQLite)
+    makes the task's clearing of ``scheduled`` wait for this commit, so its next look sees
+    the message — or this sees ``scheduled`` cleared and queues a new task."""
+    state = SimDelivery.objects.select_for_update().filter(phone_number_id=phone_number_id)
+    row = state.first()
+    if row is None:
+        SimDelivery.objects.get_or_create(phone_number_id=phone_number_id)
+        row = state.get()
+    now = timezone.now()
+    if row.scheduled and row.scheduled_at and now - row.scheduled_at < DELIVERY_STALE:
+        return
+    SimDelivery.objects.filter(pk=row.pk).update(scheduled=True, scheduled_at=now)
+    enqueue_durably(deliver, phone_number_id)
 
 
 def _mark_read(number: WhatsAppNumber, body: dict) -> JsonResponse:

@@ -55,6 +55,18 @@ class SimMessage(models.Model):
         return f"{self.direction} {self.wa_id or self.user_id} {self.wamid} ({self.status})"
 
 
+class SimDelivery(models.Model):
+    """Per simulated number: whether a task to post its messages' statuses is queued, so the
+    fake Cloud API queues one task for a burst of sends rather than one per message."""
+
+    phone_number_id = models.CharField(max_length=40, unique=True)
+    scheduled = models.BooleanField(default=False)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.phone_number_id} ({'scheduled' if self.scheduled else 'idle'})"
+
+
 class SimMedia(models.Model):
     media_id = models.CharField(max_length=40, unique=True, default=new_media_id)
     phone_number_id = models.CharField(max_length=40)

@@ -69,7 +69,7 @@ def inbound_value(number: WhatsAppNumber, message: dict, *, name: str, wa_id: st
     return {**metadata_value(number), "contacts": [contact], "messages": [message]}
 
 
-def _pricing(number: WhatsAppNumber, message: SimMessage) -> dict:
+def _pricing(number: WhatsAppNumber, message: SimMessage, categories: dict) -> dict:
     if message.payload.get("type") != "template":
         return {
             "billable": False,
@@ -78,15 +78,19 @@ def _pricing(number: WhatsAppNumber, message: SimMessage) -> dict:
             "category": "service",
         }
     template = message.payload.get("template") or {}
-    language = (template.get("language") or {}).get("code", "")
-    category = (
-        Template.objects.filter(
-            village_id=number.village_id, name=template.get("name", ""), language=language
-        )
-        .values_list("category", flat=True)
-        .first()
-    ) or Template.Category.UTILITY
-    return {"billable": True, "pricing_model": "PMP", "type": "regular", "category": category}
+    key = (template.get("name", ""), (template.get("language") or {}).get("code", ""))
+    if key not in categories:  # one query per template in a webhook, not per message
+        categories[key] = (
+            Template.objects.filter(village_id=number.village_id, name=key[0], language=key[1])
+            .values_list("category", flat=True)
+            .first()
+        ) or Template.Category.UTILITY
+    return {
+        "billable": True,
+        "pricing_model": "PMP",
+        "type": "regular",
+        "category": categories[key],
+    }
 
 
 UNDELIVERABLE_ERROR = {
@@ -98,7 +102,7 @@ UNDELIVERABLE_ERROR = {
 }
 
 
-def status_value(number: WhatsAppNumber, message: SimMessage, state: str) -> dict:
+def status_item(number: WhatsAppNumber, message: SimMessage, state: str, categories: dict):
     status: dict = {"id": message.wamid, "status": state, "timestamp": now_timestamp()}
     if message.wa_id:
         status["recipient_id"] = message.wa_id
@@ -106,17 +110,33 @@ def status_value(number: WhatsAppNumber, message: SimMessage, state: str) -> dic
         status["recipient_user_id"] = message.user_id
     # Meta puts pricing on "sent" and on one of delivered/read (reference §1.3).
     if state in {"sent", "delivered"}:
-        status["pricing"] = _pricing(number, message)
+        status["pricing"] = _pricing(number, message, categories)
     if state == "failed":
         status["errors"] = [message.error or UNDELIVERABLE_ERROR]
-    return {**metadata_value(number), "statuses": [status]}
+    return status
+
+
+def status_value(number: WhatsAppNumber, messages: list[SimMessage], state: str) -> dict:
+    categories: dict = {}
+    statuses = [status_item(number, message, state, categories) for message in messages]
+    return {**metadata_value(number), "statuses": statuses}
+
+
+def post_statuses(number: WhatsAppNumber, messages: list[SimMessage], state: str) -> None:
+    """Post one webhook carrying ``state`` for these messages and record it on them (never
+    moving one backwards)."""
+    code = post(number, status_value(number, messages, state))
+    if code != 200:
+        first = messages[0].wamid
+        raise WebhookFailed(f"status {state} for {first} (+{len(messages) - 1}): HTTP {code}")
+    lower = [s for s, rank in SimMessage.RANK.items() if rank < SimMessage.RANK[state]]
+    SimMessage.objects.filter(pk__in=[m.pk for m in messages], status__in=lower).update(
+        status=state
+    )
+    for message in messages:
+        if SimMessage.RANK[message.status] < SimMessage.RANK[state]:
+            message.status = state
 
 
 def post_status(number: WhatsAppNumber, message: SimMessage, state: str) -> None:
-    """Post one status webhook and record it on the message (never moving it backwards)."""
-    code = post(number, status_value(number, message, state))
-    if code != 200:
-        raise WebhookFailed(f"status {state} for {message.wamid}: webhook answered HTTP {code}")
-    lower = [s for s, rank in SimMessage.RANK.items() if rank < SimMessage.RANK[state]]
-    if SimMessage.objects.filter(pk=message.pk, status__in=lower).update(status=state):
-        message.status = state
+    post_statuses(number, [message], state)

@@ -73,17 +73,19 @@ def acquire(key: str, capacity: float, per_second: float, now: float | None = No
     return _db_acquire(key, capacity, per_second, now)
 
 
-def acquire_send(number, recipient: str, now: float | None = None) -> float:
-    """Both limits for one message: the pair limit first (the one bursts to one person hit),
-    then the number's throughput."""
-    wait = acquire(
+def acquire_pair(number, recipient: str, now: float | None = None) -> float:
+    """Meta's pair limit for one message to ``recipient`` (the limit bursts to one person
+    hit): 0, or the seconds to wait. Taken before the number's token."""
+    return acquire(
         f"pair:{number.pk}:{recipient}",
         settings.WHATSAPP_PAIR_BURST,
         1 / settings.WHATSAPP_PAIR_INTERVAL_SECONDS,
         now,
     )
-    if wait:
-        return wait
+
+
+def acquire_number(number, now: float | None = None) -> float:
+    """The sending number's throughput for one message: 0, or the seconds to wait."""
     return acquire(
         f"num:{number.pk}", number.throughput_per_second, number.throughput_per_second, now
     )

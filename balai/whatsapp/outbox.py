@@ -10,6 +10,7 @@ the number and alert the village's operators.
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -20,7 +21,7 @@ from balai.core.jobs import defer, enqueue_durably, job
 from balai.residents.models import Resident
 from balai.whatsapp import client as api
 from balai.whatsapp import messages as build
-from balai.whatsapp.limits import acquire_send
+from balai.whatsapp.limits import acquire_number, acquire_pair
 from balai.whatsapp.models import (
     ChannelAlert,
     Contact,
@@ -47,6 +48,37 @@ def recipient_fields(resident: Resident) -> dict:
     raise ValueError(f"resident {resident.code} has neither a phone number nor a BSUID")
 
 
+def _outbound(
+    resident: Resident,
+    built: tuple[str, dict],
+    *,
+    purpose: str = "",
+    reply_to: str | None = None,
+    template_values: dict | None = None,
+    sent_by=None,
+) -> OutboundMessage:
+    kind, body = built
+    try:
+        number = resident.village.whatsapp
+    except WhatsAppNumber.DoesNotExist:
+        raise NoChannel(f"{resident.village} has no WhatsApp number") from None
+    recipient = recipient_fields(resident)
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **recipient, **body}
+    if reply_to and "context" not in payload:
+        payload["context"] = {"message_id": reply_to}
+    return OutboundMessage(
+        village_id=resident.village_id,
+        number=number,
+        resident=resident,
+        to=next(iter(recipient.values())),
+        kind=kind,
+        payload=payload,
+        purpose=purpose,
+        template_values=template_values or {},
+        sent_by=sent_by,
+    )
+
+
 def do_send(
     resident: Resident,
     built: tuple[str, dict],
@@ -61,29 +93,34 @@ def do_send(
     Outside the 24-hour window it is replaced by the village's approved template for
     ``purpose``, filled from ``template_values`` (plus nama and desa), and sent as it was
     once the resident writes again."""
-    kind, body = built
-    try:
-        number = resident.village.whatsapp
-    except WhatsAppNumber.DoesNotExist:
-        raise NoChannel(f"{resident.village} has no WhatsApp number") from None
-    recipient = recipient_fields(resident)
-    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **recipient, **body}
-    if reply_to and "context" not in payload:
-        payload["context"] = {"message_id": reply_to}
+    row = _outbound(
+        resident,
+        built,
+        purpose=purpose,
+        reply_to=reply_to,
+        template_values=template_values,
+        sent_by=sent_by,
+    )
     with transaction.atomic():
-        row = OutboundMessage.objects.create(
-            village_id=resident.village_id,
-            number=number,
-            resident=resident,
-            to=next(iter(recipient.values())),
-            kind=kind,
-            payload=payload,
-            purpose=purpose,
-            template_values=template_values or {},
-            sent_by=sent_by,
-        )
+        row.save(force_insert=True)
         enqueue_durably(send_outbound, row.id)
     return row
+
+
+def do_queue_many(
+    messages: list[tuple[Resident, tuple[str, dict]]],
+    *,
+    purpose: str = "",
+    template_values: dict | None = None,
+) -> list[OutboundMessage]:
+    """``do_send`` for many residents with one INSERT and no send task each: the caller
+    enqueues ``send_outbound_batch`` for the rows in the same transaction (an announcement's
+    pump). Rows come back in the order given, with their ids."""
+    rows = [
+        _outbound(resident, built, purpose=purpose, template_values=template_values)
+        for resident, built in messages
+    ]
+    return OutboundMessage.objects.bulk_create(rows)
 
 
 def do_mark_read(inbound) -> OutboundMessage:
@@ -178,50 +215,110 @@ def _switch_to_template(row: OutboundMessage, reason: str) -> bool:
 
 @job(queue_name="outbox")
 def send_outbound(outbound_id: int) -> str:
-    row = (
-        OutboundMessage.objects.select_related("number", "village", "resident__whatsapp")
-        .filter(pk=outbound_id)
-        .first()
-    )
-    if row is None or row.state != State.QUEUED:
+    rows = _fetch([outbound_id])
+    if not rows:
         return "not queued"
+    result, wamid = _send(rows[0], _earlier(rows))
+    _apply_early_statuses([wamid] if wamid else [])
+    return result
+
+
+# A batch waits in its worker for the number's throughput bucket when the wait is short (the
+# pump releases at the number's pace, so it rarely is), rather than deferring each message.
+BATCH_INLINE_WAIT = 1.0
+
+
+@job(queue_name="outbox")
+def send_outbound_batch(outbound_ids: list[int]) -> str:
+    """Send queued rows one after another in one task (an announcement's chunk, released
+    by its pump): one task, one fetch and one look for earlier messages for them all,
+    instead of one each. Every row is still claimed, sent and committed on its own, so a
+    worker killed half-way leaves at most one row ``sending`` (the duplicate window); the
+    rows after it stay queued and the outbox sweeper sends them."""
+    rows = _fetch(outbound_ids)
+    earlier = _earlier(rows)
+    results: dict[str, int] = {}
+    wamids = []
+    for row in rows:
+        result, wamid = _send(row, earlier, inline_wait=BATCH_INLINE_WAIT)
+        if wamid:
+            wamids.append(wamid)
+        if result != "sent":
+            # A later row to the same person must not overtake this one.
+            earlier.setdefault((row.number_id, row.to), []).append((row.pk, timezone.now()))
+        key = "rate limited" if result.startswith("rate limited") else result
+        results[key] = results.get(key, 0) + 1
+    _apply_early_statuses(wamids)
+    gone = len(outbound_ids) - len(rows)
+    if gone:
+        results["not queued"] = results.get("not queued", 0) + gone
+    return ", ".join(f"{key} {n}" for key, n in sorted(results.items()))
+
+
+def _fetch(ids: list[int]) -> list[OutboundMessage]:
+    return list(
+        OutboundMessage.objects.select_related("number", "village", "resident__whatsapp")
+        .filter(pk__in=ids, state=State.QUEUED)
+        .order_by("pk")
+    )
+
+
+def _earlier(rows: list[OutboundMessage]) -> dict[tuple[int, str], list[tuple[int, dt.datetime]]]:
+    """Unsent messages queued before these rows to the same recipients (not read receipts,
+    not the rows themselves), by (number, recipient): a message waits for those."""
+    wanted = [r for r in rows if r.kind != OutboundMessage.Kind.READ]
+    if not wanted:
+        return {}
+    found: dict[tuple[int, str], list[tuple[int, dt.datetime]]] = {}
+    pending = (
+        OutboundMessage.objects.filter(
+            number_id__in={r.number_id for r in wanted},
+            to__in={r.to for r in wanted},
+            pk__lt=max(r.pk for r in wanted),
+            state__in=[State.QUEUED, State.SENDING],
+        )
+        .exclude(kind=OutboundMessage.Kind.READ)
+        .exclude(pk__in=[r.pk for r in rows])
+        .values_list("number_id", "to", "pk", "next_attempt_at")
+    )
+    for number_id, to, pk, at in pending:
+        found.setdefault((number_id, to), []).append((pk, at))
+    return found
+
+
+def _send(row: OutboundMessage, earlier: dict, *, inline_wait: float = 0.0) -> tuple[str, str]:
+    """Send one queued row under the rate limits; returns what happened and the wamid."""
     now = timezone.now()
     if row.next_attempt_at > now + dt.timedelta(seconds=1):
-        return "not due"  # a deferred task for the right time exists
+        return "not due", ""  # a deferred task for the right time exists
     number = row.number
     if number.is_paused:
         _retry_later(row, 60)
-        return "number paused"
+        return "number paused", ""
     is_read = row.kind == OutboundMessage.Kind.READ
     if not is_read:
-        earlier = (
-            OutboundMessage.objects.filter(
-                number=number,
-                to=row.to,
-                pk__lt=row.pk,
-                state__in=[State.QUEUED, State.SENDING],
-            )
-            .exclude(kind=OutboundMessage.Kind.READ)
-            .order_by("next_attempt_at")
-            .values_list("next_attempt_at", flat=True)
-            .first()
-        )
-        if earlier is not None:
-            _retry_later(row, max((earlier - now).total_seconds(), 0) + 1)
-            return "waiting for an earlier message"
+        before = [at for pk, at in earlier.get((row.number_id, row.to), []) if pk < row.pk]
+        if before:
+            _retry_later(row, max((min(before) - now).total_seconds(), 0) + 1)
+            return "waiting for an earlier message", ""
         if row.kind != OutboundMessage.Kind.TEMPLATE and not _window_open(row, now):
             with transaction.atomic():
                 _switch_to_template(row, "outside the 24-hour customer service window")
-            return "outside window"
-        wait = acquire_send(number, row.to)
+            return "outside window", ""
+        wait = acquire_pair(number, row.to)
+        if not wait:
+            wait = acquire_number(number)
+            while 0 < wait <= inline_wait:
+                time.sleep(wait)
+                wait = acquire_number(number)
         if wait > 0:
             _retry_later(row, wait)
-            return f"rate limited for {wait:.2f}s"
+            return f"rate limited for {wait:.2f}s", ""
     claimed = OutboundMessage.objects.filter(pk=row.pk, state=State.QUEUED).update(
         state=State.SENDING, sending_since=now, attempts=F("attempts") + 1
     )
     if not claimed:
-        return "claimed by another worker"
+        return "claimed by another worker", ""
     row.attempts += 1
     client = api.CloudAPI(number)
     try:
@@ -233,15 +330,20 @@ def send_outbound(outbound_id: int) -> str:
     except api.CloudAPIError as error:
         with transaction.atomic():
             _handle_error(row, error)
-        return f"error {error.code}"
-    with transaction.atomic():
-        OutboundMessage.objects.filter(pk=row.pk, state=State.SENDING).update(
-            state=State.SENT, wamid=wamid, sent_at=timezone.now(), sending_since=None
-        )
-        if wamid:
-            for event in StatusEvent.objects.filter(wamid=wamid, applied=False):
-                apply_status(event)
-    return "sent"
+        return f"error {error.code}", ""
+    OutboundMessage.objects.filter(pk=row.pk, state=State.SENDING).update(
+        state=State.SENT, wamid=wamid, sent_at=timezone.now(), sending_since=None
+    )
+    return "sent", wamid or ""
+
+
+def _apply_early_statuses(wamids: list[str]) -> None:
+    """Statuses that arrived before their send was committed (Meta can be that quick) wait
+    unapplied for it: apply them now."""
+    if not wamids:
+        return
+    for event in StatusEvent.objects.filter(wamid__in=wamids, applied=False).order_by("pk"):
+        apply_status(event)
 
 
 def _window_open(row: OutboundMessage, now) -> bool:
@@ -309,39 +411,66 @@ STATUS_STATE = {
 }
 
 
+def _status_fields(row: OutboundMessage, event: StatusEvent) -> dict:
+    """What ``event`` changes on ``row`` (moving it forward, never back), applied to the
+    in-memory row too so that several statuses of one message can be folded together."""
+    new = STATUS_STATE.get(event.status)
+    if new is None:
+        return {}
+    fields = {}
+    if OutboundMessage.RANK[new] > OutboundMessage.RANK[row.state] and not (
+        new == State.FAILED and row.state in {State.DELIVERED, State.READ}
+    ):
+        fields["state"] = new
+    if new in {State.DELIVERED, State.READ} and row.delivered_at is None:
+        # A read can arrive without a delivered: it was delivered at the same time.
+        fields["delivered_at"] = event.timestamp
+    if new == State.READ and row.read_at is None:
+        fields["read_at"] = event.timestamp
+    if new == State.SENT and row.sent_at is None:
+        fields["sent_at"] = event.timestamp
+    if new == State.FAILED:
+        errors = event.payload.get("errors") or [{}]
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        code = first.get("code") if isinstance(first.get("code"), int) else None
+        fields.update(
+            failed_at=event.timestamp,
+            last_error_code=code,
+            last_error=str(first.get("message") or first.get("title") or "")[:2000],
+            needs_attention=True,
+        )
+    for name, value in fields.items():
+        setattr(row, name, value)
+    return fields
+
+
 def apply_status(event: StatusEvent) -> bool:
     """Move the outbox row forward (never back); unknown wamids wait for their send."""
-    row = OutboundMessage.objects.filter(wamid=event.wamid).first()
-    if row is None:
-        return False
-    new = STATUS_STATE.get(event.status)
-    if new is not None:
-        fields = {}
-        if OutboundMessage.RANK[new] > OutboundMessage.RANK[row.state] and not (
-            new == State.FAILED and row.state in {State.DELIVERED, State.READ}
-        ):
-            fields["state"] = new
-        if new in {State.DELIVERED, State.READ} and row.delivered_at is None:
-            # A read can arrive without a delivered: it was delivered at the same time.
-            fields["delivered_at"] = event.timestamp
-        if new == State.READ and row.read_at is None:
-            fields["read_at"] = event.timestamp
-        if new == State.SENT and row.sent_at is None:
-            fields["sent_at"] = event.timestamp
-        if new == State.FAILED:
-            errors = event.payload.get("errors") or [{}]
-            first = errors[0] if isinstance(errors[0], dict) else {}
-            code = first.get("code") if isinstance(first.get("code"), int) else None
-            fields.update(
-                failed_at=event.timestamp,
-                last_error_code=code,
-                last_error=str(first.get("message") or first.get("title") or "")[:2000],
-                needs_attention=True,
-            )
+    return bool(apply_statuses([event]))
+
+
+def apply_statuses(events: list[StatusEvent]) -> int:
+    """``apply_status`` for many stored events (a webhook carrying a batch of statuses): one
+    read of their outbox rows, one write per changed row, one to mark them applied. Returns
+    how many were applied; the others' messages are not known yet."""
+    rows = {
+        row.wamid: row
+        for row in OutboundMessage.objects.filter(wamid__in={e.wamid for e in events})
+    }
+    changed: dict[int, dict] = {}
+    applied = []
+    for event in events:
+        row = rows.get(event.wamid)
+        if row is None:
+            continue
+        changed.setdefault(row.pk, {}).update(_status_fields(row, event))
+        applied.append(event.pk)
+    for pk, fields in changed.items():
         if fields:
-            OutboundMessage.objects.filter(pk=row.pk).update(**fields)
-    StatusEvent.objects.filter(pk=event.pk).update(applied=True)
-    return True
+            OutboundMessage.objects.filter(pk=pk).update(**fields)
+    if applied:
+        StatusEvent.objects.filter(pk__in=applied).update(applied=True)
+    return len(applied)
 
 
 def contact_for(resident: Resident) -> Contact:

@@ -292,7 +292,7 @@ def numbers_by_id(phone_ids: set[str]) -> dict[str, WhatsAppNumber]:
     missing = phone_ids - found.keys()
     if missing:
         for number in WhatsAppNumber.objects.filter(phone_number_id__in=missing).only(
-            "id", "village_id", "phone_number_id"
+            "id", "village_id", "phone_number_id", "is_simulated"
         ):
             _NUMBER_CACHE[number.phone_number_id] = (now + NUMBER_CACHE_SECONDS, number)
             found[number.phone_number_id] = number
@@ -363,8 +363,9 @@ def _store_messages(number, value) -> list[int]:
 
 
 def _store_statuses(number, value) -> None:
-    from balai.whatsapp.outbox import apply_status
+    from balai.whatsapp.outbox import apply_statuses
 
+    events: dict[tuple[str, str], StatusEvent] = {}
     for status in _dicts(value.get("statuses")):
         wamid, state = status.get("id"), status.get("status")
         if not (isinstance(wamid, str) and isinstance(state, str) and wamid and state):
@@ -375,17 +376,39 @@ def _store_statuses(number, value) -> None:
                 detail="status without id/status",
             )
             continue
-        try:
-            with transaction.atomic():
-                event = StatusEvent.objects.create(
-                    wamid=wamid[:200],
-                    status=state[:20],
-                    timestamp=_parse_time(status.get("timestamp")),
-                    payload=status,
-                )
-        except IntegrityError:
-            continue
-        apply_status(event)
+        key = (wamid[:200], state[:20])
+        events.setdefault(
+            key,
+            StatusEvent(
+                wamid=key[0],
+                status=key[1],
+                timestamp=_parse_time(status.get("timestamp")),
+                payload=status,
+            ),
+        )
+    if not events:
+        return
+    # A redelivered webhook (or a status repeated in one) is stored once and applied once.
+    seen = StatusEvent.objects.filter(wamid__in={w for w, _ in events}).values_list(
+        "wamid", "status"
+    )
+    for key in seen:
+        events.pop(key, None)
+    new = list(events.values())
+    try:
+        with transaction.atomic():
+            StatusEvent.objects.bulk_create(new)
+    except IntegrityError:  # the same status stored by a concurrent delivery: one by one
+        stored = []
+        for event in new:
+            try:
+                with transaction.atomic():
+                    event.save()
+            except IntegrityError:
+                continue
+            stored.append(event)
+        new = stored
+    apply_statuses(new)
 
 
 # --------------------------------------------------------------------------- group commit

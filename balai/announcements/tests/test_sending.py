@@ -170,21 +170,24 @@ class CrashSafetyTest(PumpTestCase):
         subscribe(residents, self.umum)
         open_window(residents)
         broadcast = self.start(announcement(self.village))
-        real = sending.do_send
+        real = sending.enqueue_durably
         calls = []
 
-        def dies_on_the_tenth(*args, **kwargs):
+        def dies_on_the_third(*args, **kwargs):
+            # By then the chunk's outbox rows, its recipients' marks and two send tasks
+            # are written.
             calls.append(1)
-            if len(calls) == 10:
+            if len(calls) == 3:
                 raise RuntimeError("worker killed")
             return real(*args, **kwargs)
 
         with (
-            mock.patch.object(sending, "do_send", dies_on_the_tenth),
+            mock.patch.object(sending, "enqueue_durably", dies_on_the_third),
             self.assertRaises(RuntimeError),
         ):
             self.tick()
         # The chunk's transaction rolled back: no outbox row, every recipient still pending.
+        self.assertEqual(len(calls), 3)
         self.assertEqual(self.outbox().count(), 0)
         self.assertEqual(broadcast.recipients.filter(state=R.PENDING).count(), 60)
         self.assertEqual(Pump.objects.get(number=self.number).lease_until, 0)

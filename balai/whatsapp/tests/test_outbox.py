@@ -1,12 +1,20 @@
 import datetime as dt
+from unittest import mock
 
 import httpx
 from django.test import override_settings
 from django.utils import timezone
 
 from balai.whatsapp import messages as build
+from balai.whatsapp import outbox
 from balai.whatsapp.models import ChannelAlert, Contact, OutboundMessage, Template
-from balai.whatsapp.outbox import do_resume_number, do_send, send_outbound
+from balai.whatsapp.outbox import (
+    do_queue_many,
+    do_resume_number,
+    do_send,
+    send_outbound,
+    send_outbound_batch,
+)
 from balai.whatsapp.sweep import sweep_whatsapp
 from balai.whatsapp.tests.base import WebhookTestCase
 from balai.whatsapp.tests.meta import message, meta_error
@@ -194,6 +202,61 @@ class OutboxTest(WebhookTestCase):
         row.refresh_from_db()
         dead.refresh_from_db()
         self.assertEqual((row.state, dead.state), ("sent", "sent"))
+
+
+class BatchTest(OutboxTest):
+    """``send_outbound_batch``: several queued rows in one task (an announcement's chunk)."""
+
+    def queue(self, text):
+        return do_queue_many([(self.resident, build.text(text))])[0]
+
+    def test_rows_are_sent_in_order_each_once_and_committed_each(self):
+        rows = [self.queue(text) for text in ("satu", "dua", "tiga")]
+        result = send_outbound_batch.call([rows[2].pk, rows[0].pk, rows[1].pk])
+        self.assertEqual(result, "sent 3")
+        self.assertEqual(self.meta.texts(), ["satu", "dua", "tiga"])
+        states = OutboundMessage.objects.order_by("pk").values_list("state", "attempts")
+        self.assertEqual(list(states), [("sent", 1)] * 3)
+        self.assertEqual(len({r.wamid for r in OutboundMessage.objects.all()}), 3)
+        # A second run of the same task (a redelivered task) sends nothing again.
+        self.assertEqual(send_outbound_batch.call([r.pk for r in rows]), "not queued 3")
+        self.assertEqual(len(self.meta.sent), 3)
+
+    def test_a_row_waits_for_an_earlier_message_outside_the_batch(self):
+        earlier = self.queue("lebih dulu")
+        later = self.queue("sesudahnya")
+        self.assertEqual(send_outbound_batch.call([later.pk]), "waiting for an earlier message 1")
+        self.assertEqual(self.meta.sent, [])
+        later.refresh_from_db()
+        self.assertEqual(later.state, "queued")
+        self.assertGreater(later.next_attempt_at, earlier.next_attempt_at)
+
+    def test_after_a_failed_row_the_next_one_to_that_person_waits(self):
+        self.meta.fail = [meta_error(131000, "Something went wrong", 500)]
+        rows = [self.queue(text) for text in ("satu", "dua")]
+        result = send_outbound_batch.call([r.pk for r in rows])
+        self.assertEqual(result, "error 131000 1, waiting for an earlier message 1")
+        self.assertEqual(self.meta.texts(), [])
+
+    def test_rows_over_the_numbers_rate_are_deferred_not_dropped(self):
+        self.number.throughput_per_second = 1
+        self.number.save()
+        rows = [self.queue(text) for text in ("satu", "dua")]
+        with mock.patch.object(outbox, "BATCH_INLINE_WAIT", 0):
+            result = send_outbound_batch.call([r.pk for r in rows])
+        self.assertEqual(result, "rate limited 1, sent 1")
+        self.assertEqual(self.meta.texts(), ["satu"])
+        second = OutboundMessage.objects.get(pk=rows[1].pk)
+        self.assertEqual((second.state, second.attempts), ("queued", 0))
+        self.assertGreater(second.next_attempt_at, timezone.now())
+
+    def test_a_short_wait_for_the_numbers_rate_is_waited_out_in_the_batch(self):
+        self.number.throughput_per_second = 5  # a burst of 5, then a token every 200 ms
+        self.number.save()
+        rows = [self.queue(f"pesan {i}") for i in range(7)]
+        result = send_outbound_batch.call([r.pk for r in rows])
+        self.assertEqual(result, "sent 7")
+        self.assertEqual(self.meta.texts(), [f"pesan {i}" for i in range(7)])
 
 
 class BuildersTest(WebhookTestCase):
