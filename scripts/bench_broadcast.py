@@ -219,8 +219,10 @@ CLK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_snapshot(groups: dict[str, list[int]]) -> dict:
-    """Busy CPU seconds so far: the machine, each named set of process groups, and the
-    PostgreSQL backends of the benchmark database."""
+    """Busy CPU seconds so far: the machine, each named set of process groups, and
+    PostgreSQL: the live backends of the benchmark database plus every backend that has
+    ended (the postmaster's reaped children: connections are recycled after
+    ``DB_CONN_MAX_AGE``, so a run outlives most of its backends)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     snap = {"total": (sum(fields) - fields[3] - fields[4]) / CLK, "postgres": 0.0}
     snap.update({name: 0.0 for name in groups})
@@ -235,10 +237,12 @@ def cpu_snapshot(groups: dict[str, list[int]]) -> dict:
             group = owner.get(int(rest[2]))
             if group:
                 snap[group] += used
-            elif "postgres" in stat and "balai_bench_broadcast" in Path(
-                f"/proc/{entry.name}/cmdline"
-            ).read_text(errors="replace"):
-                snap["postgres"] += used
+            elif "(postgres)" in stat:
+                cmdline = Path(f"/proc/{entry.name}/cmdline").read_text(errors="replace")
+                if "balai_bench_broadcast" in cmdline:
+                    snap["postgres"] += used
+                elif " -D" in cmdline.replace("\0", " "):  # the postmaster: ended backends
+                    snap["postgres"] += (int(rest[13]) + int(rest[14])) / CLK
         except (OSError, IndexError, ValueError):
             continue
     return snap
@@ -745,7 +749,9 @@ def section(args, pace, crash, stages, started: str, took: float) -> str:
         "",
         f"CPUs used during run 1 (average over {pace['cpu_seconds']:.0f} s; 2.00 = both "
         f"busy): {fmt_cpu(pace['cpu'], pace['cpu_seconds'])}. Load average (1, 5, 15 min) "
-        f"at its start {fmt_load(pace['load'][0])}, at its end {fmt_load(pace['load'][1])}.",
+        f"at its start {fmt_load(pace['load'][0])}, at its end {fmt_load(pace['load'][1])}. "
+        "PostgreSQL's figure is its backends for the benchmark database and those that "
+        "ended during the run (connections are recycled every minute).",
         f"CPU time per message: workers {per_msg['workers']:.1f} ms, web server (the fake "
         f"Cloud API and the webhook) {per_msg['server']:.1f} ms, PostgreSQL "
         f"{per_msg['postgres']:.1f} ms: {ours:.1f} ms in all, so these two CPUs, if the "
