@@ -40,8 +40,9 @@ committed: the row stays ``sending`` and the outbox sweeper sends it again after
 ``SENDING_STALE`` (5 minutes). A worker sends one message at a time, so each killed worker
 adds at most one duplicate. A killed pump adds none (its transaction rolls back), nor does a
 killed worker whose batch still had rows it had not claimed (they are still ``queued``: the
-sweeper re-enqueues queued rows after 30 seconds, and the claim lets one worker win). ``make bench-broadcast``
-kills every worker half-way through 10,000 recipients and counts what Meta's side received.
+sweeper re-enqueues queued rows after 30 seconds, and the claim lets one worker win).
+``make bench-broadcast`` kills every worker half-way through 10,000 recipients and counts
+what Meta's side received.
 
 A lost pump chain (its worker killed between ticks) is restarted by ``sweep_broadcasts``
 within ``STALE`` + 10 seconds; a late chain that wakes up finds it was superseded and stops.
