@@ -1,9 +1,9 @@
 """The WSGI application that ``balai serve`` runs.
 
-``POST /whatsapp/webhook`` goes to a handler with only the middleware that applies to it
-(``balai.whatsapp.webhook.WebhookHandler``: Meta's signed POSTs are the one high-volume
-request, and sessions, auth, locale or CSP do nothing for them); every other request goes to
-Django's full stack.
+``POST /whatsapp/webhook`` goes to ``balai.whatsapp.webhook.WebhookApplication``: Meta's
+signed POSTs are the one high-volume request, and sessions, auth, locale or CSP do nothing
+for them (the usual one is answered without Django's request cycle, any other by a handler
+with only the middleware that applies); every other request goes to Django's full stack.
 """
 
 import os
@@ -13,9 +13,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "balai.settings")
 django_application = get_wsgi_application()
 
-from balai.whatsapp.webhook import PATH, WebhookHandler  # noqa: E402 - needs the apps loaded
+from balai.whatsapp.webhook import PATH, WebhookApplication  # noqa: E402 - needs the apps loaded
 
-webhook_application = WebhookHandler()
+webhook_application = WebhookApplication()
 
 
 def application(environ, start_response):

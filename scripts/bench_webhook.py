@@ -817,8 +817,9 @@ The load generator, the server and the database share these CPUs.
   and one commit per batch. No task worker runs: this measures the acknowledgement only.
 - Bare endpoint: `GET /healthz` on the same server process right after (Django's full
   middleware stack; the view returns `ok` without touching the database). The webhook's
-  POST goes through a shorter stack (`balai/wsgi.py`: SecurityMiddleware and the host
-  check), as in production.
+  POST takes a shorter path (`balai/wsgi.py`, `webhook.WebhookApplication`: the host and
+  HTTPS checks and SecurityMiddleware's headers, without Django's request cycle), as in
+  production.
 - Latency is wrk's closed-loop time per request: with {args.connections} connections the
   median is roughly {args.connections} / throughput. "Server CPU per request" is the CPU time
   of the server's processes divided by the requests; the CPU columns are averages over the

@@ -15,11 +15,13 @@ import logging
 import re
 import threading
 import time
+from http import HTTPStatus
 
 import psycopg
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
 from django.db import (
     DatabaseError,
     DataError,
@@ -31,6 +33,7 @@ from django.db import (
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseForbidden
+from django.http.request import split_domain_port, validate_host
 from django.middleware.security import SecurityMiddleware
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
@@ -63,22 +66,32 @@ def webhook(request):
         return _handshake(request)
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    status, text = receive(
+        request.META.get("CONTENT_LENGTH"),
+        request.headers.get("X-Hub-Signature-256"),
+        lambda _length: request.body,
+    )
+    return HttpResponse(text, status=status)
+
+
+def receive(content_length, signature, read) -> tuple[int, str]:
+    """A webhook POST's checks and storage, for the view and for ``WebhookApplication``:
+    returns the HTTP status and text to answer. ``read(length)`` gives the body."""
     if not settings.WHATSAPP_APP_SECRET:
-        return HttpResponse("WhatsApp is not configured on this server", status=503)
+        return 503, "WhatsApp is not configured on this server"
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        length = int(content_length or 0)
     except ValueError:
         length = 0
     if length > MAX_BODY:
-        return HttpResponse("Payload too large", status=413)
-    header = request.headers.get("X-Hub-Signature-256")
-    if not header:
-        return HttpResponse("Unauthorized", status=401)
-    body = request.body
+        return 413, "Payload too large"
+    if not signature:
+        return 401, "Unauthorized"
+    body = read(length)
     if len(body) > MAX_BODY:
-        return HttpResponse("Payload too large", status=413)
-    if not signature_valid(body, header):
-        return HttpResponseForbidden("Forbidden")
+        return 413, "Payload too large"
+    if not signature_valid(body, signature):
+        return 403, "Forbidden"
     try:
         ingest(body)
     except (DataError, IntegrityError, ValueError) as e:
@@ -88,8 +101,8 @@ def webhook(request):
     except DatabaseError:
         # The database is unavailable: Meta retries non-200 answers for up to 7 days.
         logger.exception("webhook not stored; asking Meta to retry")
-        return HttpResponse("Temporarily unavailable", status=503)
-    return HttpResponse("OK")
+        return 503, "Temporarily unavailable"
+    return 200, "OK"
 
 
 class WebhookHandler(WSGIHandler):
@@ -114,6 +127,91 @@ class WebhookHandler(WSGIHandler):
     def _webhook(request):
         request.get_host()  # raises DisallowedHost (→ 400) as CommonMiddleware would
         return webhook(request)
+
+
+class WebhookApplication:
+    """The WSGI application for ``POST /whatsapp/webhook`` (``balai/wsgi.py`` sends those
+    requests here). Meta's signed POSTs are the one high-volume request, so the usual one —
+    an allowed host, no HTTPS redirect due, a Content-Length — is answered by ``receive``
+    without Django's request and response objects or middleware, with the headers
+    SecurityMiddleware would add; the request signals are sent as Django sends them, so
+    database connections are reused and closed as usual. Any other goes to
+    ``WebhookHandler``."""
+
+    def __init__(self):
+        self.handler = WebhookHandler()
+
+    def __call__(self, environ, start_response):
+        if not self._usual(environ):
+            return self.handler(environ, start_response)
+        request_started.send(sender=self.__class__, environ=environ)
+        try:
+            status, text = receive(
+                environ["CONTENT_LENGTH"],
+                environ.get("HTTP_X_HUB_SIGNATURE_256"),
+                environ["wsgi.input"].read,
+            )
+        except Exception:
+            logger.exception("Internal Server Error: %s", PATH)
+            status, text = 500, "Server Error"
+        finally:
+            request_finished.send(sender=self.__class__)
+        content = text.encode()
+        start_response(
+            f"{status} {HTTPStatus(status).phrase}",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(content))),
+                *self._security_headers(environ),
+            ],
+        )
+        return [content]
+
+    @staticmethod
+    def _secure(environ) -> bool:
+        if environ.get("wsgi.url_scheme") == "https":
+            return True
+        header = settings.SECURE_PROXY_SSL_HEADER
+        if not header:
+            return False
+        value = environ.get(header[0], "").split(",")[0].strip()
+        return value == header[1]
+
+    def _usual(self, environ) -> bool:
+        if not str(environ.get("CONTENT_LENGTH") or "").isdigit():
+            return False
+        if settings.SECURE_SSL_REDIRECT and not self._secure(environ):
+            return False
+        if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+            return False
+        domain, _port = split_domain_port(environ.get("HTTP_HOST") or "")
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+        return bool(domain) and validate_host(domain, allowed)
+
+    def _security_headers(self, environ) -> list[tuple[str, str]]:
+        """What SecurityMiddleware adds to a response (Django's defaults and ours)."""
+        headers = []
+        if settings.SECURE_HSTS_SECONDS and self._secure(environ):
+            value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+            if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+                value += "; includeSubDomains"
+            if settings.SECURE_HSTS_PRELOAD:
+                value += "; preload"
+            headers.append(("Strict-Transport-Security", value))
+        if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+            headers.append(("X-Content-Type-Options", "nosniff"))
+        if settings.SECURE_REFERRER_POLICY:
+            policy = settings.SECURE_REFERRER_POLICY
+            if not isinstance(policy, str):
+                policy = ",".join(policy)
+            headers.append(("Referrer-Policy", policy))
+        if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+            headers.append(
+                ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)
+            )
+        return headers
 
 
 def _raw_text(body: bytes) -> str:

@@ -1,5 +1,6 @@
 """The webhook's fast path: concurrent requests share one commit (GroupCommit), and
-``balai/wsgi.py`` sends ``POST /whatsapp/webhook`` to a handler with a short middleware stack.
+``balai/wsgi.py`` answers the usual ``POST /whatsapp/webhook`` without Django's request cycle
+(``WebhookApplication``) and any other with a short middleware stack (``WebhookHandler``).
 
 The group commit only works outside a surrounding transaction, so these are
 TransactionTestCases, with the database task backend so the task rows can be counted."""
@@ -7,6 +8,7 @@ TransactionTestCases, with the database task backend so the task rows can be cou
 import io
 import threading
 from collections import Counter
+from unittest import mock
 
 from django.db import IntegrityError, connection, connections
 from django.test import TransactionTestCase, override_settings
@@ -213,7 +215,8 @@ class WsgiRoutingTest(ChannelTestCase):
             with self.captureOnCommitCallbacks(execute=False):
                 result = application(environ, start_response)
                 content = b"".join(result)
-                result.close()
+                if hasattr(result, "close"):  # WSGI: close it if it can be closed
+                    result.close()
         finally:
             request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
@@ -229,6 +232,52 @@ class WsgiRoutingTest(ChannelTestCase):
         self.assertEqual(response_headers["X-Content-Type-Options"], "nosniff")  # Security
         self.assertNotIn("Content-Security-Policy", response_headers)  # no full stack
         self.assertTrue(InboundMessage.objects.filter(wamid="wamid.LEAN").exists())
+
+    def test_the_usual_post_is_answered_without_djangos_request_cycle(self):
+        raw, headers = signed(envelope(message("text", wamid="wamid.FAST")))
+        with mock.patch.object(
+            webhook.WebhookHandler, "__call__", side_effect=AssertionError("the full cycle")
+        ):
+            status, response_headers, content = self.call("POST", webhook.PATH, raw, **headers)
+        self.assertEqual((status, content), (200, b"OK"))
+        self.assertEqual(response_headers["Content-Length"], "2")
+        self.assertEqual(response_headers["Referrer-Policy"], "same-origin")
+        self.assertNotIn("Strict-Transport-Security", response_headers)  # not over HTTPS
+        self.assertTrue(InboundMessage.objects.filter(wamid="wamid.FAST").exists())
+
+    @override_settings(
+        SECURE_SSL_REDIRECT=True,
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+        SECURE_HSTS_SECONDS=3600,
+    )
+    def test_https_redirects_and_hsts_as_securitymiddleware_does(self):
+        from balai import wsgi
+
+        # Middleware reads its settings when built: build the application under these.
+        self.enterContext(
+            mock.patch.object(wsgi, "webhook_application", webhook.WebhookApplication())
+        )
+        raw, headers = signed(envelope(message("text", wamid="wamid.TLS")))
+        status, response_headers, _ = self.call("POST", webhook.PATH, raw, **headers)
+        self.assertEqual(status, 301)  # plain HTTP: the handler's SecurityMiddleware
+        self.assertTrue(response_headers["Location"].startswith("https://"))
+        self.assertFalse(InboundMessage.objects.filter(wamid="wamid.TLS").exists())
+        status, response_headers, _ = self.call(
+            "POST", webhook.PATH, raw, HTTP_X_FORWARDED_PROTO="https", **headers
+        )
+        self.assertEqual(status, 200)
+        self.assertEqual(response_headers["Strict-Transport-Security"], "max-age=3600")
+        self.assertTrue(InboundMessage.objects.filter(wamid="wamid.TLS").exists())
+
+    def test_an_unexpected_error_is_a_logged_500(self):
+        raw, headers = signed(envelope(message("text")))
+        with (
+            mock.patch.object(webhook, "ingest", side_effect=RuntimeError("bug")),
+            self.assertLogs("balai.whatsapp.webhook", "ERROR") as logs,
+        ):
+            status, _, content = self.call("POST", webhook.PATH, raw, **headers)
+        self.assertEqual((status, content), (500, b"Server Error"))
+        self.assertIn("RuntimeError: bug", logs.output[0])
 
     def test_lean_handler_keeps_the_refusals(self):
         raw, headers = signed(envelope(message("text")))
