@@ -77,7 +77,7 @@ def matching_step(secret: str, code: str, after_step: int = 0, now: float | None
     """The 30-second step ``code`` belongs to (now or one step either side) if it is later
     than ``after_step``; else None."""
     code = _clean(code)
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):  # not \d: other scripts' digits are not codes
         return None
     totp = pyotp.TOTP(secret)
     current = int((time.time() if now is None else now) // STEP_SECONDS)

@@ -672,7 +672,8 @@ def matches_hash(token: str, sha256: str) -> bool:
     """Whether ``sha256`` (hex, any case, spaces ignored) is the issued letter's SHA-256."""
     sha256 = "".join(sha256.split()).lower()
     letter = IssuedLetter.objects.filter(verify_token=token).only("sha256").first()
-    if letter is None or len(sha256) != 64:
+    # Only hex reaches compare_digest, which refuses str with non-ASCII characters.
+    if letter is None or not re.fullmatch(r"[0-9a-f]{64}", sha256):
         return False
     return hmac.compare_digest(sha256, letter.sha256)
 

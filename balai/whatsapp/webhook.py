@@ -51,7 +51,8 @@ PATH = "/whatsapp/webhook"  # balai/whatsapp/urls.py; balai/wsgi.py routes POSTs
 def signature_valid(body: bytes, header: str) -> bool:
     expected = hmac.new(settings.WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
     given = header.removeprefix("sha256=").strip()
-    return hmac.compare_digest(expected, given)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a hostile header).
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 def sign(body: bytes, secret: str | None = None) -> str:

@@ -95,6 +95,7 @@ class TwoFactorTest(BaseTestCase):
         self.assertIsNotNone(two_factor.matching_step(secret, self.code(offset=1)))
         self.assertIsNone(two_factor.matching_step(secret, self.code(offset=-3)))
         self.assertIsNone(two_factor.matching_step(secret, "12345"))
+        self.assertIsNone(two_factor.matching_step(secret, "١٢٣٤٥٦"))  # Arabic-Indic digits
         self.password_step()
         response = self.client.post("/masuk/kode/", {"code": self.code(offset=-1)})
         self.assertEqual(response.status_code, 302)

@@ -340,6 +340,12 @@ class VerificationTest(DocumentTestCase):
         self.assertFalse(matches(letter.verify_token, tampered))
         self.assertFalse(matches(letter.verify_token, pdf + b"\n"))
         self.assertFalse(matches("tidak-ada", pdf))
+        # A pasted hash, as typed on the public page: case and spaces do not matter, and
+        # anything that is not 64 hex digits (other scripts included) is simply no match.
+        typed = " ".join(letter.sha256.upper()[i : i + 8] for i in range(0, 64, 8))
+        self.assertTrue(documents.matches_hash(letter.verify_token, typed))
+        self.assertFalse(documents.matches_hash(letter.verify_token, "é" * 64))
+        self.assertFalse(documents.matches_hash(letter.verify_token, "٣" * 64))
 
     def test_name_masking(self):
         mask = documents.mask_name

@@ -50,7 +50,7 @@ class SignatureTest(WebhookTestCase):
 
     def test_wrong_signature_is_403_and_nothing_is_stored(self):
         raw, _ = signed(envelope(message("text")))
-        for header in ["sha256=" + "0" * 64, "sha1=abc", "garbage", ""]:
+        for header in ["sha256=" + "0" * 64, "sha1=abc", "garbage", "", "sha256=\xe9" * 9]:
             response = self.client.post(
                 "/whatsapp/webhook",
                 raw,
