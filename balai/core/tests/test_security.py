@@ -143,6 +143,16 @@ class RunningAppSecurityTest(BaseTestCase):
                 self.assertEqual(response["X-Content-Type-Options"], "nosniff")
                 self.assertEqual(response["Referrer-Policy"], "same-origin")
 
+    def test_error_pages_need_nothing_the_policy_blocks(self):
+        """``style-src 'self'`` and scripts only with a nonce: no inline style or script."""
+        from django.template.loader import render_to_string
+
+        for name in ("403.html", "404.html", "500.html"):
+            with self.subTest(page=name):
+                html = render_to_string(name)
+                self.assertNotRegex(html, r"style=|<style|<script(?![^>]*nonce)")
+                self.assertIn("/static/balai/balai.css", html)
+
     def test_session_cookie_is_httponly_and_lax(self):
         response = self.client.post("/masuk/", {"username": "operator-a", "password": PASSWORD})
         cookie = response.cookies["sessionid"]
