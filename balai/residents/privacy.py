@@ -28,6 +28,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -731,6 +733,7 @@ def _erase_everywhere(resident: Resident) -> dict[str, int]:
         waiting_kind="",
     )
     Contact.objects.filter(resident=resident).update(profile_name="", opt_in_text="")
+    counts.update(_erase_webhook_records(resident))
     Conversation.objects.filter(resident=resident).delete()
 
     requests = LetterRequest.objects.of_contact(resident)
@@ -797,6 +800,29 @@ def _erase_everywhere(resident: Resident) -> dict[str, int]:
         is_head_of_family=False,
         erased_at=timezone.now(),
         updated=timezone.now(),
+    )
+    return counts
+
+
+def _erase_webhook_records(resident: Resident) -> dict[str, int]:
+    """Meta's statuses for messages sent to the person carry their number
+    (``recipient_id``); webhook bodies kept for operators (an unknown number, an unreadable
+    body) may carry it too. Their payloads go; the rows (times, states) stay. Statuses of
+    the erasure notice itself arrive later and keep the number, as its outbox row does."""
+    from balai.whatsapp.models import OutboundMessage, StatusEvent, WebhookProblem
+
+    wamids = OutboundMessage.objects.filter(resident=resident, wamid__isnull=False)
+    statuses = StatusEvent.objects.filter(wamid__in=wamids.values("wamid"))
+    counts = {"statuses": statuses.update(payload={"erased": True})}
+    who = [value for value in ((resident.phone or "").lstrip("+"), resident.wa_user_id) if value]
+    if not who:
+        return counts | {"webhook_problems": 0}
+    mentions = Q()
+    for value in who:
+        mentions |= Q(text__contains=value)
+    kept = WebhookProblem.objects.annotate(text=Cast("payload", TextField())).filter(mentions)
+    counts["webhook_problems"] = WebhookProblem.objects.filter(pk__in=kept.values("pk")).update(
+        payload={"erased": True}
     )
     return counts
 

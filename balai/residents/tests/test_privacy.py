@@ -18,7 +18,15 @@ from balai.residents.models import DataRequest, Resident
 from balai.residents.privacy import do_receive_data_request
 from balai.villages.models import AuditEvent
 from balai.villages.roles import Role
-from balai.whatsapp.models import Contact, InboundMessage, Media, OutboundMessage, Template
+from balai.whatsapp.models import (
+    Contact,
+    InboundMessage,
+    Media,
+    OutboundMessage,
+    StatusEvent,
+    Template,
+    WebhookProblem,
+)
 
 NIK = "3311024501900001"  # Siti Aminah, the base test case's resident
 KK = "3311020101100002"
@@ -299,6 +307,23 @@ class ErasureTest(PrivacyTestCase):
 
         LetterRequest.objects.filter(pk=self.open.pk).update(state=RequestState.CANCELLED)
         self.replies()
+        # Meta's statuses name her number; so may a webhook body kept for operators.
+        sent_to_her = OutboundMessage.objects.filter(resident=self.resident).exclude(wamid=None)
+        wamid = sent_to_her.values_list("wamid", flat=True).first()
+        StatusEvent.objects.create(
+            wamid=wamid,
+            status="read",
+            timestamp=timezone.now(),
+            payload={"id": wamid, "status": "read", "recipient_id": "6281234567890"},
+        )
+        other = StatusEvent.objects.create(
+            wamid="wamid.SOMEONE-ELSE", status="read", timestamp=timezone.now(),
+            payload={"recipient_id": "6289999999999"},
+        )  # fmt: skip
+        WebhookProblem.objects.create(
+            kind=WebhookProblem.Kind.UNKNOWN_NUMBER,
+            payload={"messages": [{"from": "6281234567890", "text": {"body": "Siti di sini"}}]},
+        )
         self.process(data_request, self.staff[Role.SEKDES])
         data_request.refresh_from_db()
         self.assertEqual(data_request.state, DataRequest.State.DONE)
@@ -344,6 +369,12 @@ class ErasureTest(PrivacyTestCase):
         self.assertFalse(complaint.show_name)
         sent = OutboundMessage.objects.filter(resident=siti).exclude(state="queued")
         self.assertFalse(sent.filter(to__contains="81234567890").exclude(kind="text").exists())
+        payloads = StatusEvent.objects.filter(wamid=wamid).values_list("payload", flat=True)
+        self.assertEqual(set(map(json.dumps, payloads)), {json.dumps({"erased": True})})
+        self.assertEqual(
+            StatusEvent.objects.get(pk=other.pk).payload["recipient_id"], "6289999999999"
+        )
+        self.assertEqual(WebhookProblem.objects.get().payload, {"erased": True})
 
         # Consent withdrawn everywhere; her shop no longer public.
         self.assertFalse(Subscription.objects.filter(resident=siti).exists())
