@@ -105,10 +105,13 @@ def test_catalogue_search_and_filter_without_javascript(page, site, shots_dir):
     page.goto(site + "/d/tigawasa/katalog/")
     page.fill("input[name=q]", "sokas bundar")  # a typo
     page.click(".cat-search button")
+    # The form is a plain GET: wait for the results page before reading it.
+    page.wait_for_url("**/katalog/?q=sokas+bundar")
     names = page.locator(".prod h2").all_inner_texts()
     assert names and all("okasi" in n for n in names), names
     page.goto(site + "/d/pondok/katalog/")
     page.click(".chips a:has-text('Hasil laut/ikan')")
+    page.wait_for_url("**/katalog/?kategori=*")
     names = page.locator(".prod h2").all_inner_texts()
     assert sorted(names) == ["Lele segar", "Nila segar"]
     page.screenshot(path=shots_dir / "katalog-ikan.png", full_page=True)
