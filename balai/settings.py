@@ -148,7 +148,9 @@ else:
 # "inbox" processes received messages, "outbox" sends; separate queues let a deployment give
 # sending its own workers so a storm of inbound work never starves replies.
 TASK_QUEUES = ["default", "inbox", "outbox"]
-TASK_BACKEND = envstr("TASK_BACKEND", "rq" if REDIS_URL else "db")
+# The database backend even with Redis: RQ's worker forks a process per job, which cost ten
+# times the worker CPU per message in `make bench-load` (docs/deploy.md, "Redis").
+TASK_BACKEND = envstr("TASK_BACKEND", "db")
 if TASK_BACKEND == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 elif TASK_BACKEND == "rq":

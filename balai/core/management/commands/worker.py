@@ -18,7 +18,7 @@ DB_RETRY_MAX_SECONDS = 30.0
 
 
 class Command(BaseCommand):
-    help = "Run a background task worker (database backend, or RQ when REDIS_URL is set)."
+    help = "Run a background task worker (database backend, or RQ with TASK_BACKEND=rq)."
 
     def add_arguments(self, parser):
         parser.add_argument(
