@@ -41,8 +41,9 @@ MAX_ROWS_PER_INSERT = 500
 def insert_rows(model, rows: list[dict], *, skip_conflict_on=None, returning=None) -> list:
     """Insert ``rows`` (dicts with the same keys) with one multi-row ``INSERT`` per
     ``MAX_ROWS_PER_INSERT`` rows. Returns the ``returning`` columns (a tuple of field names) of
-    the rows actually inserted, as tuples; with ``skip_conflict_on``, rows whose value is
-    already stored (or repeated earlier in ``rows``) are skipped. Row order of the result is
+    the rows actually inserted, as tuples; with ``skip_conflict_on`` (a field, or the fields
+    of a unique constraint), rows whose value is already stored (or repeated earlier in
+    ``rows``) are skipped. Row order of the result is
     not guaranteed: return a key with the pk."""
     if not rows:
         return []
@@ -53,9 +54,9 @@ def insert_rows(model, rows: list[dict], *, skip_conflict_on=None, returning=Non
     columns = ", ".join(quote(field.column) for field in fields)
     conflict = ""
     if skip_conflict_on:
-        conflict = (
-            f" ON CONFLICT ({quote(model._meta.get_field(skip_conflict_on).column)}) DO NOTHING"
-        )
+        unique = [skip_conflict_on] if isinstance(skip_conflict_on, str) else skip_conflict_on
+        target = ", ".join(quote(model._meta.get_field(name).column) for name in unique)
+        conflict = f" ON CONFLICT ({target}) DO NOTHING"
     back = ""
     if returning:
         back = " RETURNING " + ", ".join(

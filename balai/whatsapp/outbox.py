@@ -449,14 +449,17 @@ def apply_status(event: StatusEvent) -> bool:
     return bool(apply_statuses([event]))
 
 
-def apply_statuses(events: list[StatusEvent]) -> int:
+def outbound_by_wamid(wamids) -> dict[str, OutboundMessage]:
+    return {row.wamid: row for row in OutboundMessage.objects.filter(wamid__in=set(wamids))}
+
+
+def apply_statuses(events: list[StatusEvent], rows=None, *, mark: bool = True) -> int:
     """``apply_status`` for many stored events (a webhook carrying a batch of statuses): one
-    read of their outbox rows, one write per changed row, one to mark them applied. Returns
-    how many were applied; the others' messages are not known yet."""
-    rows = {
-        row.wamid: row
-        for row in OutboundMessage.objects.filter(wamid__in={e.wamid for e in events})
-    }
+    read of their outbox rows (or ``rows``, read by the caller), one write per changed row,
+    one to mark them applied (unless stored so: ``mark=False``). Returns how many were
+    applied; the others' messages are not known yet."""
+    if rows is None:
+        rows = outbound_by_wamid(e.wamid for e in events)
     changed: dict[int, dict] = {}
     applied = []
     for event in events:
@@ -468,7 +471,7 @@ def apply_statuses(events: list[StatusEvent]) -> int:
     for pk, fields in changed.items():
         if fields:
             OutboundMessage.objects.filter(pk=pk).update(**fields)
-    if applied:
+    if applied and mark:
         StatusEvent.objects.filter(pk__in=applied).update(applied=True)
     return len(applied)
 

@@ -462,7 +462,8 @@ def _store_messages(number, value) -> list[int]:
 
 
 def _store_statuses(number, value) -> None:
-    from balai.whatsapp.outbox import apply_statuses
+    from balai.lib.sql import insert_rows
+    from balai.whatsapp.outbox import apply_statuses, outbound_by_wamid
 
     events: dict[tuple[str, str], StatusEvent] = {}
     for status in _dicts(value.get("statuses")):
@@ -487,27 +488,35 @@ def _store_statuses(number, value) -> None:
         )
     if not events:
         return
-    # A redelivered webhook (or a status repeated in one) is stored once and applied once.
-    seen = StatusEvent.objects.filter(wamid__in={w for w, _ in events}).values_list(
-        "wamid", "status"
+    # The messages first, so each status is stored already marked applied when its message
+    # is known; a redelivered status (unique on wamid + status) is skipped by the INSERT and
+    # applied only the first time. Meta usually sends one status per webhook: this is then
+    # four statements (a read, the INSERT, an UPDATE of the message, the COMMIT).
+    rows = outbound_by_wamid(wamid for wamid, _ in events)
+    now = timezone.now()
+    stored = insert_rows(
+        StatusEvent,
+        [
+            {
+                "wamid": event.wamid,
+                "status": event.status,
+                "timestamp": event.timestamp,
+                "payload": event.payload,
+                "applied": event.wamid in rows,
+                "received_at": now,
+            }
+            for event in events.values()
+        ],
+        skip_conflict_on=("wamid", "status"),
+        returning=("id", "wamid", "status"),
     )
-    for key in seen:
-        events.pop(key, None)
-    new = list(events.values())
-    try:
-        with transaction.atomic():
-            StatusEvent.objects.bulk_create(new)
-    except IntegrityError:  # the same status stored by a concurrent delivery: one by one
-        stored = []
-        for event in new:
-            try:
-                with transaction.atomic():
-                    event.save()
-            except IntegrityError:
-                continue
-            stored.append(event)
-        new = stored
-    apply_statuses(new)
+    new = []
+    for pk, wamid, state in stored:
+        event = events[(wamid, state)]
+        event.pk = pk
+        new.append(event)
+    new.sort(key=lambda event: event.pk)  # in the order they came
+    apply_statuses(new, rows, mark=False)
 
 
 # --------------------------------------------------------------------------- group commit
