@@ -42,7 +42,8 @@ def followup_page(request, staff, code):
             "form": form,
             "months": months,
             "schedule": schedule,
-            "rows": rows,
+            # Each cell with its month: on a phone the table's head is hidden.
+            "rows": [(p, list(zip(months, cells, strict=True))) for p, cells in rows],
             "counts": [(CheckIn.State(s).label, n) for s, n in counts.items()],
             "question": programme.followup_question,
             "min_months": followup.MIN_MONTHS,

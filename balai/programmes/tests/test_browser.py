@@ -1,6 +1,9 @@
 """The facilitator's and the DPL's views of a programme in a real browser on a phone."""
 
 import pytest
+from django.conf import settings
+from django.template.defaultfilters import date as date_format
+from django.utils import translation
 
 from balai.core import demo
 from balai.programmes.models import Attendance, Programme
@@ -71,3 +74,52 @@ def test_facilitator_and_dpl(page, site, shots_dir):
     assert "Minta persetujuan" not in page.content()
     assert fits(page)
     page.screenshot(path=shots_dir / "programme-dpl.png", full_page=True)
+
+
+def test_followup_on_a_phone(page, site, shots_dir):
+    """The *Tindak lanjut* tab of the demo's finished programme: the monthly grid in every
+    state, the settings the facilitator changes, and the DPL's read-only view."""
+    from balai.programmes.models import CheckIn
+
+    programme = Programme.objects.get(
+        village__slug="pondok", title="Pelatihan Media Sosial untuk UMKM"
+    )
+    states = set(programme.checkins.values_list("state", flat=True))
+    assert {CheckIn.State.ANSWERED, CheckIn.State.STOPPED} <= states  # the demo has them
+
+    login(page, site, "pendamping.pondok")
+    page.goto(f"{site}/desa/pondok/program/{programme.code}/")
+    page.click("nav.subtabs >> text=Tindak lanjut")
+    page.wait_for_url("**/tindak-lanjut/")
+    grid = page.locator("table.table")
+    rows = grid.locator("tbody tr")
+    assert rows.count() == programme.participants.count()
+    text = grid.inner_text()
+    assert "dijawab" in text and "berhenti" in text
+    answered = programme.checkins.filter(state=CheckIn.State.ANSWERED).first()
+    assert f"Rp {answered.sales_amount:,.0f}".replace(",", ".") in text
+    assert fits(page)
+    # On a phone the table's head is hidden: each cell says its month.
+    first = programme.checkins.order_by("period").first().period
+    with translation.override(settings.LANGUAGE_CODE):
+        label = date_format(first, "M Y")  # as the page writes it ("Agu 2026")
+    assert label in rows.first.inner_text()
+    page.screenshot(path=shots_dir / "programme-followup.png", full_page=True)
+
+    page.fill("input[name=followup_months]", "9")
+    page.fill("input[name=followup_day]", "10")
+    page.fill("[name=followup_question]", "Berapa pelanggan baru bulan ini?")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url("**/tindak-lanjut/")
+    programme.refresh_from_db()
+    assert (programme.followup_months, programme.followup_day) == (9, 10)
+    assert programme.followup_question == "Berapa pelanggan baru bulan ini?"
+    assert "Berapa pelanggan baru bulan ini?" in page.content()
+
+    page.context.clear_cookies()
+    login(page, site, "dpl.pondok")
+    page.goto(f"{site}/desa/pondok/program/{programme.code}/tindak-lanjut/")
+    assert page.locator("form.card").count() == 0
+    assert "9 bulan" in page.locator("dl.facts").inner_text()
+    assert fits(page)
+    page.screenshot(path=shots_dir / "programme-followup-dpl.png", full_page=True)
