@@ -49,14 +49,9 @@ def recipient_fields(resident: Resident) -> dict:
 
 
 def _outbound(
-    resident: Resident,
-    built: tuple[str, dict],
-    *,
-    purpose: str = "",
-    reply_to: str | None = None,
-    template_values: dict | None = None,
-    sent_by=None,
+    resident: Resident, built: tuple[str, dict], *, reply_to: str | None = None, **fields
 ) -> OutboundMessage:
+    """An unsaved outbox row for ``resident``; ``fields`` are the row's own (purpose, …)."""
     kind, body = built
     try:
         number = resident.village.whatsapp
@@ -73,9 +68,7 @@ def _outbound(
         to=next(iter(recipient.values())),
         kind=kind,
         payload=payload,
-        purpose=purpose,
-        template_values=template_values or {},
-        sent_by=sent_by,
+        **fields,
     )
 
 
@@ -96,9 +89,9 @@ def do_send(
     row = _outbound(
         resident,
         built,
-        purpose=purpose,
         reply_to=reply_to,
-        template_values=template_values,
+        purpose=purpose,
+        template_values=template_values or {},
         sent_by=sent_by,
     )
     with transaction.atomic():
@@ -117,7 +110,7 @@ def do_queue_many(
     enqueues ``send_outbound_batch`` for the rows in the same transaction (an announcement's
     pump). Rows come back in the order given, with their ids."""
     rows = [
-        _outbound(resident, built, purpose=purpose, template_values=template_values)
+        _outbound(resident, built, purpose=purpose, template_values=template_values or {})
         for resident, built in messages
     ]
     return OutboundMessage.objects.bulk_create(rows)
@@ -340,10 +333,9 @@ def _send(row: OutboundMessage, earlier: dict, *, inline_wait: float = 0.0) -> t
 def _apply_early_statuses(wamids: list[str]) -> None:
     """Statuses that arrived before their send was committed (Meta can be that quick) wait
     unapplied for it: apply them now."""
-    if not wamids:
-        return
-    for event in StatusEvent.objects.filter(wamid__in=wamids, applied=False).order_by("pk"):
-        apply_status(event)
+    if wamids:
+        early = StatusEvent.objects.filter(wamid__in=wamids, applied=False).order_by("pk")
+        apply_statuses(list(early))
 
 
 def _window_open(row: OutboundMessage, now) -> bool:
